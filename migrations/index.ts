@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261128000000Init } from './Migration20261128000000Init';
+
+/**
+ * Every migration, in order. Listed explicitly (rather than globbed from a folder) so the same
+ * list works from compiled output, under jest and in a container image.
+ */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261128000000Init', class: Migration20261128000000Init },
+];

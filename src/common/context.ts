@@ -1,0 +1,25 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Viewer } from '../auth/viewer';
+import type { Logger } from '../logger';
+
+/**
+ * What every resolver and service receives first: who is asking and a request-scoped
+ * EntityManager fork. Services open transactions on `em` through `db/scope.ts` only.
+ */
+export interface RequestContext {
+  readonly viewer: Viewer;
+  readonly em: EntityManager;
+  readonly requestId: string;
+  readonly log: Logger;
+  /** Per-request memo (DataLoaders and the like), keyed by the owning module. */
+  readonly memo: Map<symbol, unknown>;
+}
+
+export function memoize<T>(ctx: RequestContext, key: symbol, create: () => T): T {
+  let value = ctx.memo.get(key) as T | undefined;
+  if (value === undefined) {
+    value = create();
+    ctx.memo.set(key, value);
+  }
+  return value;
+}

@@ -1,0 +1,37 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * The error codes of the public contract (DESIGN.md). Every error a client sees carries one of
+ * these in `extensions.code`, and a message naming the offending input.
+ */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'CONFLICT'
+  | 'INSUFFICIENT_LICENSES'
+  | 'INTERNAL_SERVER_ERROR';
+
+export class AppError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, httpStatus?: number) {
+    super(message, {
+      extensions: { code, ...(details ?? {}), ...(httpStatus ? { http: { status: httpStatus } } : {}) },
+    });
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+export const unauthenticated = (message: string): AppError =>
+  new AppError('UNAUTHENTICATED', message, undefined, 401);
+export const forbidden = (message: string): AppError => new AppError('FORBIDDEN', message);
+export const notFound = (message: string): AppError => new AppError('NOT_FOUND', message);
+export const badInput = (message: string, details?: Record<string, unknown>): AppError =>
+  new AppError('BAD_USER_INPUT', message, details);
+export const conflict = (message: string, details?: Record<string, unknown>): AppError =>
+  new AppError('CONFLICT', message, details);
+
+/** "Should never happen" guard: a programming error, logged in full and masked for the client. */
+export class InvariantError extends Error {
+  override name = 'InvariantError';
+}

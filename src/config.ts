@@ -1,0 +1,136 @@
+import { createPublicKey } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every environment variable the server reads, parsed and validated in one place.
+ * A wrong value stops start-up with a message naming the variable.
+ */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_APP_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  DATA_DIR: z.string().default('.data'),
+  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  JWT_SECRET: optionalString,
+  JWT_PUBLIC_KEY: optionalString,
+  JWT_PRIVATE_KEY: optionalString,
+  JWT_ISSUER: optionalString,
+  JWT_AUDIENCE: optionalString,
+  JWT_CLAIMS_NAMESPACE: optionalString,
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export type JwtKeyConfig =
+  | { kind: 'secret'; algorithms: ['HS256']; secret: string; generated: boolean }
+  | { kind: 'public-key'; algorithms: ['RS256'] | ['ES256']; publicKey: string; privateKey?: string };
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  isProduction: boolean;
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  /** Owner connection: migrations, role provisioning. Unset: embedded PostgreSQL. */
+  databaseUrl?: string;
+  /** Application connection (non-owner, no BYPASSRLS). Unset: derived from databaseUrl. */
+  databaseAppUrl?: string;
+  databasePoolMax: number;
+  dataDir: string;
+  embeddedPostgresPort: number;
+  /** Unset when JWT settings are absent in development: a secret is generated under dataDir. */
+  jwt: {
+    key?: JwtKeyConfig;
+    issuer?: string;
+    audience?: string;
+    claimsNamespace?: string;
+  };
+  maxBodyBytes: number;
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid environment: ${problems}`);
+  }
+  const env = parsed.data;
+  const isProduction = env.NODE_ENV === 'production';
+
+  if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) {
+    throw new ConfigError('set exactly one of JWT_SECRET and JWT_PUBLIC_KEY, not both');
+  }
+  let key: JwtKeyConfig | undefined;
+  if (env.JWT_SECRET) {
+    if (Buffer.byteLength(env.JWT_SECRET, 'utf8') < 32) {
+      throw new ConfigError('JWT_SECRET must be at least 32 bytes long');
+    }
+    key = { kind: 'secret', algorithms: ['HS256'], secret: env.JWT_SECRET, generated: false };
+  } else if (env.JWT_PUBLIC_KEY) {
+    key = publicKeyConfig(env.JWT_PUBLIC_KEY, env.JWT_PRIVATE_KEY);
+  } else if (isProduction) {
+    throw new ConfigError('NODE_ENV=production requires JWT_SECRET or JWT_PUBLIC_KEY');
+  }
+  if (isProduction && !env.DATABASE_URL) {
+    throw new ConfigError('NODE_ENV=production requires DATABASE_URL (the embedded database is for development)');
+  }
+
+  return {
+    env: env.NODE_ENV,
+    isProduction,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    databaseUrl: env.DATABASE_URL,
+    databaseAppUrl: env.DATABASE_APP_URL,
+    databasePoolMax: env.DATABASE_POOL_MAX,
+    dataDir: path.resolve(env.DATA_DIR),
+    embeddedPostgresPort: env.EMBEDDED_POSTGRES_PORT,
+    jwt: {
+      key,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      claimsNamespace: env.JWT_CLAIMS_NAMESPACE,
+    },
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  };
+}
+
+function publicKeyConfig(pem: string, privatePem: string | undefined): JwtKeyConfig {
+  // Keys often arrive through env files with literal "\n" sequences.
+  const publicKey = pem.replace(/\\n/g, '\n');
+  const privateKey = privatePem?.replace(/\\n/g, '\n');
+  let keyObject;
+  try {
+    keyObject = createPublicKey(publicKey);
+  } catch {
+    throw new ConfigError('JWT_PUBLIC_KEY is not a PEM public key');
+  }
+  if (keyObject.asymmetricKeyType === 'rsa') {
+    return { kind: 'public-key', algorithms: ['RS256'], publicKey, privateKey };
+  }
+  if (keyObject.asymmetricKeyType === 'ec' && keyObject.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
+    return { kind: 'public-key', algorithms: ['ES256'], publicKey, privateKey };
+  }
+  throw new ConfigError('JWT_PUBLIC_KEY must be an RSA key (RS256) or a P-256 EC key (ES256)');
+}

@@ -1,0 +1,62 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from './config';
+import { openDatabase } from './db/database';
+import { createLogger } from './logger';
+import { startServer } from './server/app';
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const db = await openDatabase(config, log);
+  const server = await startServer({ config, log, db });
+  log.info(
+    { url: server.url, startupMs: Date.now() - startedAt, database: db.embedded ? 'embedded' : 'DATABASE_URL' },
+    `SD-WAN License Manager listening on ${server.url}`,
+  );
+  if (!config.isProduction && !config.jwt.key) {
+    process.stdout.write(
+      `\n  GraphQL: ${server.url}\n  Get a token:  npm run token -- --role PROVIDER_ADMIN\n` +
+        `  Then:         curl -s ${server.url} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"query":"{ viewer { subject role } }"}'\n\n`,
+    );
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: draining requests');
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + 10_000);
+    force.unref();
+    server
+      .close()
+      .then(() => db.close())
+      .then(() => {
+        log.info('shutdown complete');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`start-up failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,13 @@
+import { registerEnumType } from 'type-graphql';
+
+export enum DeviceKind {
+  IOS_XE_SDWAN = 'IOS_XE_SDWAN',
+  VEDGE = 'VEDGE',
+}
+export enum DeviceMode {
+  CONTROLLER = 'CONTROLLER',
+  AUTONOMOUS = 'AUTONOMOUS',
+}
+
+registerEnumType(DeviceKind, { name: 'DeviceKind', description: 'IOS XE SD-WAN (Catalyst 8000, ISR) or vEdge.' });
+registerEnumType(DeviceMode, { name: 'DeviceMode', description: 'Operating mode of the device software.' });

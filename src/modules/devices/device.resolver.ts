@@ -1,0 +1,39 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Roles } from '../../auth/roles';
+import type { RequestContext } from '../../common/context';
+import { InvariantError } from '../../common/errors';
+import { loadTenant } from '../tenants/tenant.service';
+import { Tenant } from '../tenants/tenant.types';
+import * as devices from './device.service';
+import { Device, DeviceConnection, DeviceFilter, RegisterDevicesInput, RegisterDevicesPayload } from './device.types';
+
+@Resolver(() => Device)
+export class DeviceResolver {
+  @Authorized(Roles.anyone)
+  @Query(() => DeviceConnection, { description: 'Devices ordered by hostname. Providers without tenantId see all tenants.' })
+  devices(
+    @Ctx() ctx: RequestContext,
+    @Arg('tenantId', () => ID, { nullable: true }) tenantId?: string,
+    @Arg('filter', () => DeviceFilter, { nullable: true }) filter?: DeviceFilter,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ): Promise<DeviceConnection> {
+    return devices.listDevices(ctx, { tenantId, filter, first, after });
+  }
+
+  @Authorized(Roles.admins)
+  @Mutation(() => RegisterDevicesPayload, { description: 'Bulk upsert by (tenant, uuid); all or nothing.' })
+  registerDevices(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => RegisterDevicesInput) input: RegisterDevicesInput,
+  ): Promise<RegisterDevicesPayload> {
+    return devices.registerDevices(ctx, input);
+  }
+
+  @FieldResolver(() => Tenant)
+  async tenant(@Root() device: Device, @Ctx() ctx: RequestContext): Promise<Tenant> {
+    const tenant = await loadTenant(ctx, device.tenantId);
+    if (!tenant) throw new InvariantError(`device ${device.dbId} is visible but its tenant ${device.tenantId} is not`);
+    return tenant;
+  }
+}

@@ -1,0 +1,150 @@
+import type { FilterQuery } from '@mikro-orm/core';
+import type { RequestContext } from '../../common/context';
+import { parseIdArg } from '../../common/global-id';
+import { badInput } from '../../common/errors';
+import { decodeCursor, pageSize, toConnection, type Connection } from '../../common/relay';
+import { inScope } from '../../db/scope';
+import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
+import { DeviceEntity } from './device.entity';
+import { invalidDevices, noDevices, tooManyDevices } from './device.errors';
+import { Device, type DeviceFilter, type RegisterDevicesInput, type RegisterDevicesPayload } from './device.types';
+import { MAX_DEVICES_PER_CALL, validateDevices } from './device.validation';
+
+interface DeviceRow {
+  id: string;
+  tenant_id: string;
+  uuid: string;
+  hostname: string;
+  system_ip: string | null;
+  model: string;
+  kind: DeviceEntity['kind'];
+  mode: DeviceEntity['mode'];
+  software_version: string;
+  site_id: string | null;
+  hsec_compatible: boolean;
+  created_at: Date;
+  updated_at: Date;
+  inserted: boolean;
+}
+
+/**
+ * Upserts up to 10,000 devices by (tenant, uuid) in one set-based statement. Every row is validated
+ * first; one bad row rejects the call with all offending rows named, and nothing is written.
+ */
+export async function registerDevices(ctx: RequestContext, input: RegisterDevicesInput): Promise<RegisterDevicesPayload> {
+  if (input.devices.length === 0) throw noDevices();
+  if (input.devices.length > MAX_DEVICES_PER_CALL) throw tooManyDevices(input.devices.length, MAX_DEVICES_PER_CALL);
+  const problems = validateDevices(input.devices);
+  if (problems.length > 0) throw invalidDevices(problems);
+  const tenantId = await requireTenantScope(ctx, input.tenantId);
+
+  const rows = input.devices.map((d) => ({
+    uuid: d.uuid,
+    hostname: d.hostname,
+    system_ip: d.systemIp ?? null,
+    model: d.model,
+    kind: d.kind,
+    mode: d.mode,
+    software_version: d.softwareVersion,
+    site_id: d.siteId ?? null,
+    hsec_compatible: d.hsecCompatible ?? false,
+  }));
+  const result = await inScope(ctx, (em) =>
+    em.execute<DeviceRow[]>(
+      `insert into device (tenant_id, uuid, hostname, system_ip, model, kind, mode, software_version, site_id, hsec_compatible)
+       select ?::uuid, r.uuid, r.hostname, r.system_ip, r.model, r.kind, r.mode, r.software_version, r.site_id, r.hsec_compatible
+         from jsonb_to_recordset(?::jsonb) as r(uuid text, hostname text, system_ip text, model text, kind text, mode text,
+                                                software_version text, site_id text, hsec_compatible boolean)
+       on conflict (tenant_id, uuid) do update set
+         hostname = excluded.hostname, system_ip = excluded.system_ip, model = excluded.model, kind = excluded.kind,
+         mode = excluded.mode, software_version = excluded.software_version, site_id = excluded.site_id,
+         hsec_compatible = excluded.hsec_compatible, updated_at = now()
+       returning id, tenant_id, uuid, hostname, system_ip, model, kind, mode, software_version, site_id,
+                 hsec_compatible, created_at, updated_at, (xmax = 0) as inserted`,
+      [tenantId, JSON.stringify(rows)],
+    ),
+  );
+  const byUuid = new Map(result.map((r) => [r.uuid, r]));
+  const created = result.filter((r) => r.inserted).length;
+  ctx.log.info({ tenantId, created, updated: result.length - created }, 'devices registered');
+  return {
+    devices: input.devices.map((d) => Device.from(fromRow(byUuid.get(d.uuid) as DeviceRow))),
+    created,
+    updated: result.length - created,
+  };
+}
+
+export async function listDevices(
+  ctx: RequestContext,
+  args: { tenantId?: string | null; filter?: DeviceFilter | null; first?: number | null; after?: string | null },
+): Promise<Connection<Device>> {
+  const limit = pageSize(args.first);
+  const after = decodeCursor(args.after, 2);
+  const tenantId = await resolveTenantScope(ctx, args.tenantId);
+  const where: FilterQuery<DeviceEntity> = filterToWhere(tenantId, args.filter);
+  const page: FilterQuery<DeviceEntity> = after
+    ? {
+        $and: [
+          where,
+          { $or: [{ hostname: { $gt: String(after[0]) } }, { hostname: String(after[0]), id: { $gt: String(after[1]) } }] },
+        ],
+      }
+    : where;
+  return inScope(ctx, async (em) => {
+    const [rows, totalCount] = await Promise.all([
+      em.find(DeviceEntity, page, { orderBy: { hostname: 'asc', id: 'asc' }, limit: limit + 1 }),
+      em.count(DeviceEntity, where),
+    ]);
+    return toConnection(rows, limit, totalCount, (r) => [r.hostname, r.id], Device.from);
+  });
+}
+
+/** A device visible to the viewer, or null. */
+export async function findDevice(ctx: RequestContext, idArg: string): Promise<Device | null> {
+  const id = parseIdArg(idArg, 'Device', 'id');
+  const tenantId = await resolveTenantScope(ctx, undefined);
+  return inScope(ctx, async (em) => {
+    const row = await em.findOne(DeviceEntity, { id, ...(tenantId ? { tenantId } : {}) });
+    return row ? Device.from(row) : null;
+  });
+}
+
+const MAX_FILTER_LENGTH = 100;
+
+function filterToWhere(tenantId: string | null, filter: DeviceFilter | null | undefined): FilterQuery<DeviceEntity> {
+  const where: FilterQuery<DeviceEntity> & Record<string, unknown> = tenantId ? { tenantId } : {};
+  if (!filter) return where;
+  for (const key of ['model', 'search'] as const) {
+    const value = filter[key];
+    if (value != null && value.length > MAX_FILTER_LENGTH) {
+      throw badInput(`filter.${key} must be at most ${MAX_FILTER_LENGTH} characters`, { argumentName: `filter.${key}` });
+    }
+  }
+  if (filter.kind) where.kind = filter.kind;
+  if (filter.mode) where.mode = filter.mode;
+  if (filter.model) where.model = filter.model;
+  if (filter.search) where.hostname = { $ilike: `%${escapeLike(filter.search)}%` };
+  return where;
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function fromRow(r: DeviceRow): DeviceEntity {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    uuid: r.uuid,
+    hostname: r.hostname,
+    systemIp: r.system_ip,
+    model: r.model,
+    kind: r.kind,
+    mode: r.mode,
+    softwareVersion: r.software_version,
+    siteId: r.site_id,
+    hsecCompatible: r.hsec_compatible,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}

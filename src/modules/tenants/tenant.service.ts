@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import DataLoader from 'dataloader';
+import { isProvider } from '../../auth/viewer';
+import { memoize, type RequestContext } from '../../common/context';
+import { parseIdArg } from '../../common/global-id';
+import { decodeCursor, pageSize, toConnection, type Connection } from '../../common/relay';
+import { inScope } from '../../db/scope';
+import { TenantEntity } from './tenant.entity';
+import { invalidName, invalidSlug, slugTaken, tenantNotFound, tenantRequired } from './tenant.errors';
+import { Tenant, type CreateTenantInput } from './tenant.types';
+
+const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const LOADER = Symbol('tenant-loader');
+
+export async function createTenant(ctx: RequestContext, input: CreateTenantInput): Promise<Tenant> {
+  const name = input.name.trim();
+  if (name.length < 1 || name.length > 200) throw invalidName();
+  if (!SLUG_RE.test(input.slug)) throw invalidSlug(input.slug);
+  try {
+    return await inScope(ctx, async (em) => {
+      const now = new Date();
+      const row = em.create(TenantEntity, { id: randomUUID(), name, slug: input.slug, createdAt: now, updatedAt: now });
+      await em.flush();
+      ctx.log.info({ tenantId: row.id, slug: row.slug }, 'tenant created');
+      return Tenant.from(row);
+    });
+  } catch (err) {
+    if (err instanceof UniqueConstraintViolationException) throw slugTaken(input.slug);
+    throw err;
+  }
+}
+
+export async function listTenants(
+  ctx: RequestContext,
+  args: { first?: number | null; after?: string | null },
+): Promise<Connection<Tenant>> {
+  const limit = pageSize(args.first);
+  const after = decodeCursor(args.after, 1);
+  return inScope(ctx, async (em) => {
+    // Row-level security already limits a tenant viewer to its own row; the explicit filter is the
+    // first wall and keeps the query plan on the primary key.
+    const scope = isProvider(ctx.viewer) ? {} : { id: ctx.viewer.tenantId as string };
+    const [rows, totalCount] = await Promise.all([
+      em.find(
+        TenantEntity,
+        { ...scope, ...(after ? { slug: { $gt: String(after[0]) } } : {}) },
+        { orderBy: { slug: 'asc' }, limit: limit + 1 },
+      ),
+      em.count(TenantEntity, scope),
+    ]);
+    return toConnection(rows, limit, totalCount, (r) => [r.slug], Tenant.from);
+  });
+}
+
+/** A tenant visible to the viewer, or null: another tenant's id looks exactly like a missing one. */
+export function loadTenant(ctx: RequestContext, uuid: string): Promise<Tenant | null> {
+  const loader = memoize(
+    ctx,
+    LOADER,
+    () =>
+      new DataLoader<string, Tenant | null>(async (ids) => {
+        // First wall: a tenant viewer may only ever load its own row (RLS is the second).
+        const visible = isProvider(ctx.viewer) ? [...ids] : ids.filter((id) => id === ctx.viewer.tenantId);
+        const rows = visible.length ? await inScope(ctx, (em) => em.find(TenantEntity, { id: { $in: visible } })) : [];
+        const byId = new Map(rows.map((r) => [r.id, Tenant.from(r)]));
+        return ids.map((id) => byId.get(id) ?? null);
+      }),
+  );
+  return loader.load(uuid);
+}
+
+export async function getTenant(ctx: RequestContext, idArg: string): Promise<Tenant | null> {
+  return loadTenant(ctx, parseIdArg(idArg, 'Tenant', 'id'));
+}
+
+/**
+ * The tenant an operation with an optional `tenantId` argument acts on.
+ * Tenant roles: their own tenant; any other id is NOT_FOUND, worded as for an id that does not exist.
+ * Provider roles: the named tenant (NOT_FOUND if missing), or null for the provider-wide view.
+ */
+export async function resolveTenantScope(ctx: RequestContext, tenantIdArg: string | null | undefined): Promise<string | null> {
+  const { viewer } = ctx;
+  if (tenantIdArg === undefined || tenantIdArg === null) {
+    return isProvider(viewer) ? null : (viewer.tenantId as string);
+  }
+  const wanted = parseIdArg(tenantIdArg, 'Tenant', 'tenantId');
+  if (!isProvider(viewer)) {
+    if (wanted !== viewer.tenantId) throw tenantNotFound(tenantIdArg);
+    return wanted;
+  }
+  if (!(await loadTenant(ctx, wanted))) throw tenantNotFound(tenantIdArg);
+  return wanted;
+}
+
+/** Like resolveTenantScope, for writes: a provider must name the tenant. */
+export async function requireTenantScope(ctx: RequestContext, tenantIdArg: string | null | undefined): Promise<string> {
+  const tenantId = await resolveTenantScope(ctx, tenantIdArg);
+  if (tenantId === null) throw tenantRequired();
+  return tenantId;
+}

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { TokenVerifier } from '../auth/jwt';
+import { resolveJwtKey } from '../auth/keys';
+import type { Viewer } from '../auth/viewer';
+import type { Config } from '../config';
+import type { RequestContext } from '../common/context';
+import type { Database } from '../db/database';
+import type { Logger } from '../logger';
+import { formatError } from './errors';
+import { createHttpServer } from './http';
+import { getSchema } from './schema';
+import { attachWebSocketServer } from './ws';
+
+export interface RunningServer {
+  url: string;
+  httpServer: http.Server;
+  /** Stop accepting, drain in-flight requests, close sockets. The database is closed by its owner. */
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: { config: Config; log: Logger; db: Database }): Promise<RunningServer> {
+  const { config, log, db } = opts;
+  const jwtKey = resolveJwtKey(config);
+  const verifier = new TokenVerifier({
+    key: jwtKey,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    claimsNamespace: config.jwt.claimsNamespace,
+  });
+  const schema = getSchema();
+
+  const contextFor = (viewer: Viewer, requestId: string, requestLog?: Logger): RequestContext => ({
+    viewer,
+    em: db.orm.em.fork(),
+    requestId,
+    log: (requestLog ?? log).child({ reqId: requestId, sub: viewer.subject, viewerTenantId: viewer.tenantId }),
+    memo: new Map(),
+  });
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    introspection: !config.isProduction,
+    // main.ts owns shutdown: drain HTTP, close sockets, then the pool and an embedded database.
+    stopOnTerminationSignals: false,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: true,
+    formatError,
+    plugins: [
+      {
+        async requestDidStart() {
+          return {
+            async didEncounterErrors({ errors, contextValue }) {
+              for (const err of errors) {
+                const code = err.extensions?.code;
+                if (code === undefined || code === 'INTERNAL_SERVER_ERROR') {
+                  (contextValue?.log ?? log).error({ err: err.originalError ?? err, path: err.path }, 'internal error');
+                }
+              }
+            },
+          };
+        },
+      },
+    ],
+  });
+
+  const httpServer = createHttpServer({
+    apollo,
+    log,
+    maxBodyBytes: config.maxBodyBytes,
+    isReady: () => db.isReady(),
+    contextFor: async (req) => {
+      const viewer = verifier.viewerFromAuthorization(req.headers.authorization);
+      return contextFor(viewer, String(req.id ?? randomUUID()), req.log);
+    },
+  });
+  apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }));
+  await apollo.start();
+  const ws = attachWebSocketServer({ httpServer, schema, verifier, log, contextFor: (v, id) => contextFor(v, id) });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  return {
+    url: `http://${host}:${port}/graphql`,
+    httpServer,
+    async close() {
+      await ws.close();
+      await apollo.stop();
+    },
+  };
+}
