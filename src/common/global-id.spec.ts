@@ -1,0 +1,58 @@
+import fc from 'fast-check';
+import { GraphQLError } from 'graphql';
+import { fromGlobalId, parseIdArg, toGlobalId } from './global-id';
+import { decodeCursor, encodeCursor } from './relay';
+
+describe('global ids', () => {
+  it('round-trip every uuid for every node type', () => {
+    fc.assert(
+      fc.property(fc.uuid(), fc.constantFrom('Tenant' as const, 'Device' as const), (uuid, type) => {
+        expect(fromGlobalId(toGlobalId(type, uuid))).toEqual({ type, id: uuid.toLowerCase() });
+        expect(parseIdArg(toGlobalId(type, uuid), type, 'id')).toBe(uuid.toLowerCase());
+      }),
+    );
+  });
+
+  it('never decode arbitrary strings into an id that is not a uuid', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (s) => {
+        const parsed = fromGlobalId(s);
+        if (parsed) expect(parsed.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      }),
+    );
+  });
+
+  it('refuse an id of another type with BAD_USER_INPUT naming the argument', () => {
+    const deviceId = toGlobalId('Device', '3f2c0a4e-1d2b-4c5d-8e9f-0a1b2c3d4e5f');
+    expect(() => parseIdArg(deviceId, 'Tenant', 'tenantId')).toThrow(GraphQLError);
+    try {
+      parseIdArg(deviceId, 'Tenant', 'tenantId');
+    } catch (err) {
+      expect((err as GraphQLError).extensions.code).toBe('BAD_USER_INPUT');
+      expect((err as GraphQLError).message).toContain('tenantId');
+    }
+  });
+});
+
+describe('cursors', () => {
+  it('round-trip any sort key', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string(), fc.integer()), { minLength: 1, maxLength: 3 }), (key) => {
+        expect(decodeCursor(encodeCursor(key), key.length)).toEqual(key);
+      }),
+    );
+  });
+
+  it('refuse anything that is not a cursor of the right shape, never throwing anything but BAD_USER_INPUT', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (s) => {
+        try {
+          const value = decodeCursor(s, 2);
+          expect(value).toHaveLength(2);
+        } catch (err) {
+          expect((err as GraphQLError).extensions?.code).toBe('BAD_USER_INPUT');
+        }
+      }),
+    );
+  });
+});
