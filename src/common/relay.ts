@@ -69,7 +69,19 @@ export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string | null | undefined, arity: number): (string | number)[] | null {
+export type CursorPart = 'string' | 'uuid' | 'number';
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const partMatches = (value: unknown, part: CursorPart): boolean =>
+  part === 'number' ? typeof value === 'number' && Number.isFinite(value)
+  : part === 'uuid' ? typeof value === 'string' && UUID_RE.test(value)
+  : typeof value === 'string';
+
+/**
+ * Decodes a cursor whose sort key has the given shape. Anything else (forged, truncated, from
+ * another list) is BAD_USER_INPUT, so no unchecked value ever reaches a query.
+ */
+export function decodeCursor(cursor: string | null | undefined, shape: readonly CursorPart[]): (string | number)[] | null {
   if (cursor === undefined || cursor === null) return null;
   let value: unknown;
   try {
@@ -77,12 +89,8 @@ export function decodeCursor(cursor: string | null | undefined, arity: number): 
   } catch {
     value = undefined;
   }
-  if (
-    !Array.isArray(value) ||
-    value.length !== arity ||
-    !value.every((v) => typeof v === 'string' || typeof v === 'number')
-  ) {
-    throw badInput(`after ${JSON.stringify(cursor)} is not a cursor returned by this list`, { argumentName: 'after' });
+  if (!Array.isArray(value) || value.length !== shape.length || !value.every((v, i) => partMatches(v, shape[i]))) {
+    throw badInput(`after ${JSON.stringify(cursor.slice(0, 200))} is not a cursor returned by this list`, { argumentName: 'after' });
   }
   return value as (string | number)[];
 }

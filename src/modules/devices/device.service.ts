@@ -79,7 +79,7 @@ export async function listDevices(
   args: { tenantId?: string | null; filter?: DeviceFilter | null; first?: number | null; after?: string | null },
 ): Promise<Connection<Device>> {
   const limit = pageSize(args.first);
-  const after = decodeCursor(args.after, 2);
+  const after = decodeCursor(args.after, ['string', 'uuid']);
   const tenantId = await resolveTenantScope(ctx, args.tenantId);
   const where: FilterQuery<DeviceEntity> = filterToWhere(tenantId, args.filter);
   const page: FilterQuery<DeviceEntity> = after
@@ -91,10 +91,8 @@ export async function listDevices(
       }
     : where;
   return inScope(ctx, async (em) => {
-    const [rows, totalCount] = await Promise.all([
-      em.find(DeviceEntity, page, { orderBy: { hostname: 'asc', id: 'asc' }, limit: limit + 1 }),
-      em.count(DeviceEntity, where),
-    ]);
+    const rows = await em.find(DeviceEntity, page, { orderBy: { hostname: 'asc', id: 'asc' }, limit: limit + 1 });
+    const totalCount = await em.count(DeviceEntity, where);
     return toConnection(rows, limit, totalCount, (r) => [r.hostname, r.id], Device.from);
   });
 }

@@ -36,19 +36,17 @@ export async function listTenants(
   args: { first?: number | null; after?: string | null },
 ): Promise<Connection<Tenant>> {
   const limit = pageSize(args.first);
-  const after = decodeCursor(args.after, 1);
+  const after = decodeCursor(args.after, ['string']);
   return inScope(ctx, async (em) => {
     // Row-level security already limits a tenant viewer to its own row; the explicit filter is the
     // first wall and keeps the query plan on the primary key.
     const scope = isProvider(ctx.viewer) ? {} : { id: ctx.viewer.tenantId as string };
-    const [rows, totalCount] = await Promise.all([
-      em.find(
-        TenantEntity,
-        { ...scope, ...(after ? { slug: { $gt: String(after[0]) } } : {}) },
-        { orderBy: { slug: 'asc' }, limit: limit + 1 },
-      ),
-      em.count(TenantEntity, scope),
-    ]);
+    const rows = await em.find(
+      TenantEntity,
+      { ...scope, ...(after ? { slug: { $gt: String(after[0]) } } : {}) },
+      { orderBy: { slug: 'asc' }, limit: limit + 1 },
+    );
+    const totalCount = await em.count(TenantEntity, scope);
     return toConnection(rows, limit, totalCount, (r) => [r.slug], Tenant.from);
   });
 }
@@ -93,9 +91,13 @@ export async function resolveTenantScope(ctx: RequestContext, tenantIdArg: strin
   return wanted;
 }
 
-/** Like resolveTenantScope, for writes: a provider must name the tenant. */
+/**
+ * Like resolveTenantScope, for writes: a provider must name the tenant, and the tenant must exist
+ * (a token may outlive its tenant; that is NOT_FOUND, not a foreign-key failure).
+ */
 export async function requireTenantScope(ctx: RequestContext, tenantIdArg: string | null | undefined): Promise<string> {
   const tenantId = await resolveTenantScope(ctx, tenantIdArg);
   if (tenantId === null) throw tenantRequired();
+  if (!isProvider(ctx.viewer) && !(await loadTenant(ctx, tenantId))) throw tenantNotFound(tenantIdArg ?? tenantId);
   return tenantId;
 }
