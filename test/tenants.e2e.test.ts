@@ -45,6 +45,14 @@ describe('tenants', () => {
     },
   );
 
+  it('refuses a NUL character in the name with BAD_USER_INPUT, naming where it was, and creates nothing', async () => {
+    const res = await server.graphql(CREATE, { input: { name: 'a\u0000b', slug: 'nul-name' } }, server.token('PROVIDER_ADMIN'));
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.body.errors?.[0].message).toContain('variables.input.name');
+    expect(await server.sql('select count(*)::int as n from tenant where slug = $1', ['nul-name'])).toEqual([{ n: 0 }]);
+  });
+
   it('refuses an empty or overlong name with BAD_USER_INPUT', async () => {
     for (const name of ['   ', 'n'.repeat(201)]) {
       const res = await server.graphql(CREATE, { input: { name, slug: 'named' } }, server.token('PROVIDER_ADMIN'));

@@ -75,7 +75,7 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const partMatches = (value: unknown, part: CursorPart): boolean =>
   part === 'number' ? typeof value === 'number' && Number.isFinite(value)
   : part === 'uuid' ? typeof value === 'string' && UUID_RE.test(value)
-  : typeof value === 'string';
+  : typeof value === 'string' && value.length <= 1000 && !value.includes('\u0000');
 
 /**
  * Decodes a cursor whose sort key has the given shape. Anything else (forged, truncated, from

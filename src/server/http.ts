@@ -6,6 +6,7 @@ import bodyParser from 'body-parser';
 import cors from 'cors';
 import pinoHttp from 'pino-http';
 import type { RequestContext } from '../common/context';
+import { findNul } from '../common/nul';
 import type { Logger } from '../logger';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -62,6 +63,11 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       jsonBody(req, res, (err?: { status?: number; type?: string }) => {
         if (err) {
           sendGraphQLError(res, err.status ?? 400, bodyErrorMessage(err, deps.maxBodyBytes));
+          return;
+        }
+        const nulAt = findNul((req as { body?: unknown }).body, 'request');
+        if (nulAt) {
+          sendGraphQLError(res, 400, `${nulAt} contains a NUL character (U+0000), which is not allowed`, 'BAD_USER_INPUT');
           return;
         }
         handleGraphQL(deps, req, res).catch((e: unknown) => {

@@ -6,6 +6,8 @@ import { WebSocketServer } from 'ws';
 import type { TokenVerifier } from '../auth/jwt';
 import type { Viewer } from '../auth/viewer';
 import type { RequestContext } from '../common/context';
+import { badInput } from '../common/errors';
+import { findNul } from '../common/nul';
 import type { Logger } from '../logger';
 import { formatError } from './errors';
 import { GRAPHQL_PATH } from './http';
@@ -60,6 +62,10 @@ export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } 
         const viewer = ctx.extra.viewer;
         if (!viewer) throw new Error('graphql-ws context requested before onConnect accepted the connection');
         return deps.contextFor(viewer, randomUUID());
+      },
+      onSubscribe: (_ctx, _id, payload) => {
+        const nulAt = findNul(payload, 'payload');
+        if (nulAt) return [badInput(`${nulAt} contains a NUL character (U+0000), which is not allowed`)];
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!('errors' in result) || !result.errors) return result;

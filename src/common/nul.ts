@@ -1,0 +1,23 @@
+/**
+ * PostgreSQL text cannot hold U+0000; left alone, such input would fail deep in the driver as an
+ * internal error. Requests are checked once, before execution (server/http.ts, server/ws.ts).
+ * Returns the path of the first string holding U+0000 inside `value`, or null.
+ */
+export function findNul(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNul(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const found = findNul(inner, `${path}.${key}`);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
