@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
-import { openDatabase } from './db/database';
+import { openDatabase, type Database } from './db/database';
 import { createLogger } from './logger';
-import { startServer } from './server/app';
+import { startServer, type RunningServer } from './server/app';
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
@@ -17,19 +17,14 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const db = await openDatabase(config, log);
-  const server = await startServer({ config, log, db });
-  log.info(
-    { url: server.url, startupMs: Date.now() - startedAt, database: db.embedded ? 'embedded' : 'DATABASE_URL' },
-    `SD-WAN License Manager listening on ${server.url}`,
-  );
-  if (!config.isProduction && !config.jwt.key) {
-    process.stdout.write(
-      `\n  GraphQL: ${server.url}\n  Get a token:  npm run token -- --role PROVIDER_ADMIN\n` +
-        `  Then:         curl -s ${server.url} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"query":"{ viewer { subject role } }"}'\n\n`,
-    );
-  }
+  const resources: { db?: Database; server?: RunningServer } = {};
 
+  // Signal handlers come first: a SIGTERM that arrives while the database is still starting waits
+  // for start-up to finish, then takes everything down in order instead of killing it half-made.
+  const startup = (async () => {
+    resources.db = await openDatabase(config, log);
+    resources.server = await startServer({ config, log, db: resources.db });
+  })();
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
@@ -40,9 +35,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownGraceMs + 10_000);
     force.unref();
-    server
-      .close()
-      .then(() => db.close())
+    startup
+      .catch(() => undefined)
+      .then(() => resources.server?.close())
+      .then(() => resources.db?.close())
       .then(() => {
         log.info('shutdown complete');
         process.exit(0);
@@ -54,6 +50,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    await startup;
+  } catch (err) {
+    await resources.db?.close().catch(() => undefined);
+    throw err;
+  }
+  const { server, db } = resources as Required<typeof resources>;
+  log.info(
+    { url: server.url, startupMs: Date.now() - startedAt, database: db.embedded ? 'embedded' : 'DATABASE_URL' },
+    `SD-WAN License Manager listening on ${server.url}`,
+  );
+  if (!config.isProduction && !config.jwt.key) {
+    process.stdout.write(
+      `\n  GraphQL: ${server.url}\n  Get a token:  npm run token -- --role PROVIDER_ADMIN\n` +
+        `  Then:         curl -s ${server.url} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"query":"{ viewer { subject role } }"}'\n\n`,
+    );
+  }
 }
 
 main().catch((err: unknown) => {

