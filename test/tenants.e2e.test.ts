@@ -1,7 +1,15 @@
 import { createTenant } from './support/fixtures';
-import { startTestServer, type TestServer } from './support/harness';
+import { startTestServer, type GraphQLResponse, type TestServer } from './support/harness';
 
 const CREATE = 'mutation($input: CreateTenantInput!) { createTenant(input: $input) { id name slug createdAt } }';
+interface TenantPage {
+  tenants: {
+    totalCount: number;
+    edges: { cursor: string; node: { id: string; slug: string } }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+}
+
 const LIST = 'query($first: Int, $after: String) { tenants(first: $first, after: $after) { totalCount edges { cursor node { id slug } } pageInfo { hasNextPage endCursor } } }';
 
 describe('tenants', () => {
@@ -77,10 +85,10 @@ describe('tenants', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const res: Awaited<ReturnType<typeof server.graphql<any>>> = await server.graphql(LIST, { first: 3, after }, server.token('PROVIDER_OPERATOR'));
-      const conn = res.body.data.tenants;
+      const res: GraphQLResponse<TenantPage> = await server.graphql<TenantPage>(LIST, { first: 3, after }, server.token('PROVIDER_OPERATOR'));
+      const conn: TenantPage['tenants'] = res.body.data!.tenants;
       expect(conn.totalCount).toBe(all.length);
-      seen.push(...conn.edges.map((e: { node: { slug: string } }) => e.node.slug));
+      seen.push(...conn.edges.map((e) => e.node.slug));
       if (!conn.pageInfo.hasNextPage) break;
       after = conn.pageInfo.endCursor;
     }
@@ -89,9 +97,9 @@ describe('tenants', () => {
 
   it('shows a tenant user only its own tenant', async () => {
     const mine = await createTenant(server, 'mine-only');
-    const res = await server.graphql<any>(LIST, { first: 100 }, server.token('TENANT_OPERATOR', mine.uuid));
-    expect(res.body.data.tenants.totalCount).toBe(1);
-    expect(res.body.data.tenants.edges.map((e: { node: { slug: string } }) => e.node.slug)).toEqual(['mine-only']);
+    const res = await server.graphql<TenantPage>(LIST, { first: 100 }, server.token('TENANT_OPERATOR', mine.uuid));
+    expect(res.body.data!.tenants.totalCount).toBe(1);
+    expect(res.body.data!.tenants.edges.map((e) => e.node.slug)).toEqual(['mine-only']);
   });
 
   it('refuses first above 100 and a forged cursor with BAD_USER_INPUT', async () => {
