@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261128000000Init } from './Migration20261128000000Init';
+import { Migration20261128100000Licenses } from './Migration20261128100000Licenses';
 
 /**
  * Every migration, in order. Listed explicitly (rather than globbed from a folder) so the same
@@ -7,4 +8,5 @@ import { Migration20261128000000Init } from './Migration20261128000000Init';
  */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261128000000Init', class: Migration20261128000000Init },
+  { name: 'Migration20261128100000Licenses', class: Migration20261128100000Licenses },
 ];

@@ -4,7 +4,15 @@ import { badInput } from './errors';
  * Opaque global ids: base64url("<Type>:<uuid>"). Clients treat them as strings; the server
  * decodes them to route `node(id:)` and to accept ids of the right type only.
  */
-export type NodeTypeName = 'Tenant' | 'Device';
+export type NodeTypeName =
+  | 'Tenant'
+  | 'Device'
+  | 'Entitlement'
+  | 'SmartAccount'
+  | 'VirtualAccount'
+  | 'License'
+  | 'LicenseAssignment'
+  | 'AuditEvent';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -34,4 +42,9 @@ export function parseIdArg(value: string, type: NodeTypeName, argName: string): 
     throw badInput(`${argName} ${JSON.stringify(value)} is not a valid ${type} id`, { argumentName: argName });
   }
   return parsed.id;
+}
+
+/** Parses a list of id arguments of one type (see parseIdArg). */
+export function parseIdArgs(values: readonly string[], type: NodeTypeName, argName: string): string[] {
+  return values.map((v, i) => parseIdArg(v, type, `${argName}[${i}]`));
 }

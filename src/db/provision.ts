@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 export const DEFAULT_APP_ROLE = 'slm_app';
 
 /** Tables the application may read but never change. */
-const READ_ONLY_TABLES = ['mikro_orm_migrations'];
+const READ_ONLY_TABLES = ['mikro_orm_migrations', 'entitlement'];
 
 /**
  * The application connects as a role that owns nothing, is not a superuser and cannot bypass RLS.

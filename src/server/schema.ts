@@ -2,12 +2,31 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { authChecker } from '../auth/auth-checker';
+import { SmartAccountResolver, VirtualAccountResolver } from '../modules/accounts/account.resolver';
+import { AssignmentResolver, DeviceLicensingResolver } from '../modules/assignments/assignment.resolver';
+import { AuditResolver } from '../modules/audit/audit.resolver';
+import { DashboardResolver } from '../modules/dashboard/dashboard.resolver';
 import { DeviceResolver } from '../modules/devices/device.resolver';
+import { EntitlementResolver } from '../modules/entitlements/entitlement.resolver';
+import { LicenseResolver } from '../modules/licenses/license.resolver';
 import { NodeResolver } from '../modules/node/node.resolver';
 import { TenantResolver } from '../modules/tenants/tenant.resolver';
 import { ViewerResolver } from '../modules/viewer/viewer.resolver';
 
-export const resolvers = [ViewerResolver, NodeResolver, TenantResolver, DeviceResolver] as const;
+export const resolvers = [
+  ViewerResolver,
+  NodeResolver,
+  TenantResolver,
+  DeviceResolver,
+  EntitlementResolver,
+  SmartAccountResolver,
+  VirtualAccountResolver,
+  LicenseResolver,
+  AssignmentResolver,
+  DeviceLicensingResolver,
+  DashboardResolver,
+  AuditResolver,
+] as const;
 
 let cached: GraphQLSchema | undefined;
 

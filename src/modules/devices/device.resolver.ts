@@ -1,8 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Roles } from '../../auth/roles';
 import type { RequestContext } from '../../common/context';
-import { InvariantError } from '../../common/errors';
-import { loadTenant } from '../tenants/tenant.service';
+import { requireTenant } from '../tenants/tenant.service';
 import { Tenant } from '../tenants/tenant.types';
 import * as devices from './device.service';
 import { Device, DeviceConnection, DeviceFilter, RegisterDevicesInput, RegisterDevicesPayload } from './device.types';
@@ -31,9 +30,7 @@ export class DeviceResolver {
   }
 
   @FieldResolver(() => Tenant)
-  async tenant(@Root() device: Device, @Ctx() ctx: RequestContext): Promise<Tenant> {
-    const tenant = await loadTenant(ctx, device.tenantId);
-    if (!tenant) throw new InvariantError(`device ${device.dbId} is visible but its tenant ${device.tenantId} is not`);
-    return tenant;
+  tenant(@Root() device: Device, @Ctx() ctx: RequestContext): Promise<Tenant> {
+    return requireTenant(ctx, device.tenantId);
   }
 }

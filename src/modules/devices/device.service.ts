@@ -1,5 +1,6 @@
 import type { FilterQuery } from '@mikro-orm/core';
-import type { RequestContext } from '../../common/context';
+import DataLoader from 'dataloader';
+import { memoize, type RequestContext } from '../../common/context';
 import { parseIdArg } from '../../common/global-id';
 import { badInput } from '../../common/errors';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../common/relay';
@@ -97,14 +98,28 @@ export async function listDevices(
   });
 }
 
-/** A device visible to the viewer, or null. */
+const LOADER = Symbol('device-loader');
+
+/** A device visible to the viewer, or null; batched per request. */
+export function loadDevice(ctx: RequestContext, id: string): Promise<Device | null> {
+  const loader = memoize(
+    ctx,
+    LOADER,
+    () =>
+      new DataLoader<string, Device | null>(async (ids) => {
+        const tenantId = ctx.viewer.tenantId;
+        const rows = await inScope(ctx, (em) =>
+          em.find(DeviceEntity, { id: { $in: [...ids] }, ...(tenantId ? { tenantId } : {}) }),
+        );
+        const byId = new Map(rows.map((r) => [r.id, Device.from(r)]));
+        return ids.map((id) => byId.get(id) ?? null);
+      }),
+  );
+  return loader.load(id);
+}
+
 export async function findDevice(ctx: RequestContext, idArg: string): Promise<Device | null> {
-  const id = parseIdArg(idArg, 'Device', 'id');
-  const tenantId = await resolveTenantScope(ctx, undefined);
-  return inScope(ctx, async (em) => {
-    const row = await em.findOne(DeviceEntity, { id, ...(tenantId ? { tenantId } : {}) });
-    return row ? Device.from(row) : null;
-  });
+  return loadDevice(ctx, parseIdArg(idArg, 'Device', 'id'));
 }
 
 const MAX_FILTER_LENGTH = 100;

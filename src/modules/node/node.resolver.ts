@@ -3,7 +3,12 @@ import { Roles } from '../../auth/roles';
 import type { RequestContext } from '../../common/context';
 import { fromGlobalId } from '../../common/global-id';
 import { Node } from '../../common/node';
-import { findDevice } from '../devices/device.service';
+import { findSmartAccount, loadVirtualAccount } from '../accounts/account.service';
+import { loadAssignment } from '../assignments/assignment.service';
+import { findAuditEvent } from '../audit/audit.service';
+import { loadDevice } from '../devices/device.service';
+import { loadEntitlement } from '../entitlements/entitlement.service';
+import { loadLicense } from '../licenses/license.service';
 import { loadTenant } from '../tenants/tenant.service';
 
 @Resolver()
@@ -18,7 +23,19 @@ export class NodeResolver {
       case 'Tenant':
         return loadTenant(ctx, parsed.id);
       case 'Device':
-        return findDevice(ctx, id);
+        return loadDevice(ctx, parsed.id);
+      case 'Entitlement':
+        return loadEntitlement(ctx, parsed.id);
+      case 'SmartAccount':
+        return findSmartAccount(ctx, parsed.id);
+      case 'VirtualAccount':
+        return loadVirtualAccount(ctx, parsed.id);
+      case 'License':
+        return loadLicense(ctx, parsed.id);
+      case 'LicenseAssignment':
+        return loadAssignment(ctx, parsed.id);
+      case 'AuditEvent':
+        return findAuditEvent(ctx, parsed.id);
       default:
         return null;
     }

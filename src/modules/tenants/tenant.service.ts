@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import DataLoader from 'dataloader';
 import { isProvider } from '../../auth/viewer';
+import { InvariantError } from '../../common/errors';
 import { memoize, type RequestContext } from '../../common/context';
 import { parseIdArg } from '../../common/global-id';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../common/relay';
@@ -100,4 +101,11 @@ export async function requireTenantScope(ctx: RequestContext, tenantIdArg: strin
   if (tenantId === null) throw tenantRequired();
   if (!isProvider(ctx.viewer) && !(await loadTenant(ctx, tenantId))) throw tenantNotFound(tenantIdArg ?? tenantId);
   return tenantId;
+}
+
+/** The tenant of a row the viewer can already see; its absence is a broken invariant, not NOT_FOUND. */
+export async function requireTenant(ctx: RequestContext, uuid: string): Promise<Tenant> {
+  const tenant = await loadTenant(ctx, uuid);
+  if (!tenant) throw new InvariantError(`tenant ${uuid} of a visible row is not visible`);
+  return tenant;
 }

@@ -1,0 +1,552 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
+import { memoize, type RequestContext } from '../../common/context';
+import { badInput } from '../../common/errors';
+import { parseIdArg, toGlobalId } from '../../common/global-id';
+import { withIdempotency } from '../../common/idempotency';
+import { inScope } from '../../db/scope';
+import { pgArray, sql } from '../../db/sql';
+import { recordAudit } from '../audit/audit.service';
+import { DeviceKind } from '../devices/device.enums';
+import { findEntitlement, type EntitlementSelector } from '../entitlements/entitlement.service';
+import type { EntitlementRow } from '../entitlements/entitlement.types';
+import { BillingType } from '../licenses/license.enums';
+import { requireTenantScope } from '../tenants/tenant.service';
+import { AssignmentCategory, AssignmentStatus, ComplianceReason, ComplianceStatus } from './assignment.enums';
+import { devicesNotFound, insufficientLicenses, notApplicable, type InapplicableDevice } from './assignment.errors';
+import {
+  ASSIGNMENT_COLUMNS,
+  LicenseAssignment,
+  type AssignLicensesInput,
+  type AssignmentRow,
+  type ReconcileAssignmentsInput,
+  type ReleaseLicensesInput,
+} from './assignment.types';
+
+export const MAX_DEVICES_PER_CALL = 10_000;
+
+interface AssignResult {
+  rows: AssignmentRow[];
+  assigned: number;
+  replaced: number;
+  unchanged: number;
+  pending: number;
+}
+
+export interface AssignOutcome extends Omit<AssignResult, 'rows'> {
+  assignments: LicenseAssignment[];
+  replayed: boolean;
+}
+
+interface Pool {
+  id: string;
+  billing_type: BillingType;
+  quantity: number;
+  end_date: string;
+  in_use: number;
+}
+
+function parseDeviceIds(ids: readonly string[]): string[] {
+  if (ids.length === 0) throw badInput('deviceIds must not be empty', { argumentName: 'deviceIds' });
+  if (ids.length > MAX_DEVICES_PER_CALL) {
+    throw badInput(`at most ${MAX_DEVICES_PER_CALL} devices per call, got ${ids.length}`, { argumentName: 'deviceIds' });
+  }
+  const parsed = ids.map((id, i) => parseIdArg(id, 'Device', `deviceIds[${i}]`));
+  const seen = new Map<string, number>();
+  parsed.forEach((id, i) => {
+    const first = seen.get(id);
+    if (first !== undefined) throw badInput(`deviceIds[${i}] repeats deviceIds[${first}]`, { argumentName: 'deviceIds' });
+    seen.set(id, i);
+  });
+  return parsed;
+}
+
+function selectorOf(input: AssignLicensesInput): EntitlementSelector {
+  const ways = [input.level != null || input.tier != null, input.entitlementTag != null, input.hsec === true].filter(Boolean).length;
+  if (ways !== 1) {
+    throw badInput('name the license exactly one way: level and tier, entitlementTag, or hsec: true', { argumentName: 'input' });
+  }
+  if (input.entitlementTag != null) return { tag: input.entitlementTag };
+  if (input.hsec) return { hsec: true };
+  if (input.level == null || input.tier == null) {
+    throw badInput('level and tier go together: give both', { argumentName: input.level == null ? 'level' : 'tier' });
+  }
+  return { level: input.level, tier: input.tier };
+}
+
+const PROBLEM_TEXT: Record<string, (e: EntitlementRow, d: { kind: string; mode: string; software_version: string }) => string> = {
+  DEVICE_KIND: (e, d) => `${e.display_name} does not apply to ${d.kind === DeviceKind.VEDGE ? 'vEdge' : 'IOS XE SD-WAN'} devices`,
+  DEVICE_MODE: (e, d) => `${e.display_name} does not apply in ${d.mode.toLowerCase()} mode`,
+  SOFTWARE_RELEASE: (e, d) =>
+    `needs release ${(d.kind === DeviceKind.VEDGE ? e.min_release_vedge : e.min_release_ios_xe)?.join('.')} or later, the device runs ${d.software_version}`,
+  HSEC_INCOMPATIBLE: () => 'the device is not HSEC-compatible',
+};
+
+/**
+ * Assigns one license to many devices, all or nothing, in a constant number of statements:
+ * lock the devices, check applicability in SQL (entitlement_problems), lock the candidate license
+ * lines, count their use, distribute, release replaced assignments and insert the new ones.
+ */
+export async function assignLicenses(ctx: RequestContext, input: AssignLicensesInput): Promise<AssignOutcome> {
+  const deviceIds = parseDeviceIds(input.deviceIds);
+  const selector = selectorOf(input);
+  const tenantId = await requireTenantScope(ctx, input.tenantId);
+  const virtualAccountId = input.virtualAccountId ? parseIdArg(input.virtualAccountId, 'VirtualAccount', 'virtualAccountId') : null;
+  const entitlement = await findEntitlement(ctx, selector);
+  if (!entitlement) {
+    throw badInput(`no entitlement matches ${'tag' in selector ? JSON.stringify(selector.tag) : JSON.stringify(selector)}`, {
+      argumentName: 'entitlementTag',
+    });
+  }
+  if (entitlement.obsolete) throw badInput(`${entitlement.display_name} (${entitlement.tag}) is obsolete and never assignable`);
+  if (!entitlement.managed || entitlement.category === 'OTHER') {
+    throw badInput(`${entitlement.display_name} (${entitlement.tag}) is not managed by this product and cannot be assigned`);
+  }
+  const category = entitlement.category as unknown as AssignmentCategory;
+  const { ...request } = input;
+  delete request.idempotencyKey;
+
+  const { result, replayed } = await inScope(ctx, (em) =>
+    withIdempotency(em, { tenantId, operation: 'assignLicenses', key: input.idempotencyKey, request }, () =>
+      assignInTransaction(ctx, em, { tenantId, deviceIds, entitlement, category, input, virtualAccountId }),
+    ),
+  );
+  return {
+    assignments: result.rows.map(LicenseAssignment.from),
+    assigned: result.assigned,
+    replaced: result.replaced,
+    unchanged: result.unchanged,
+    pending: result.pending,
+    replayed,
+  };
+}
+
+async function assignInTransaction(
+  ctx: RequestContext,
+  em: EntityManager,
+  o: {
+    tenantId: string;
+    deviceIds: string[];
+    entitlement: EntitlementRow;
+    category: AssignmentCategory;
+    input: AssignLicensesInput;
+    virtualAccountId: string | null;
+  },
+): Promise<AssignResult> {
+  const { tenantId, deviceIds, entitlement, category, input } = o;
+  // Lock order, everywhere: devices (by id), then license lines (by id). Concurrent calls touching
+  // the same devices serialize here; the statements after it see what the earlier call committed.
+  const devices = await sql<{ id: string; uuid: string; hostname: string; kind: string; mode: string; software_version: string; problems: string[] }>(
+    em,
+    `select d.id, d.uuid, d.hostname, d.kind, d.mode, d.software_version,
+            entitlement_problems(e, d.kind, d.mode, d.software_version, d.hsec_compatible) as problems
+       from device d cross join entitlement e
+      where e.id = ? and d.tenant_id = ? and d.id = any(?::uuid[])
+      order by d.id for update of d`,
+    [entitlement.id, tenantId, pgArray(deviceIds)],
+  );
+  if (devices.length !== deviceIds.length) {
+    const found = new Set(devices.map((d) => d.id));
+    // Another tenant's device is reported exactly like one that does not exist.
+    throw devicesNotFound(deviceIds.filter((id) => !found.has(id)).map((id) => toGlobalId('Device', id)));
+  }
+  const inapplicable: InapplicableDevice[] = devices
+    .filter((d) => d.problems.length > 0)
+    .map((d) => ({
+      deviceId: toGlobalId('Device', d.id),
+      uuid: d.uuid,
+      hostname: d.hostname,
+      reasons: d.problems,
+      message: d.problems.map((p) => PROBLEM_TEXT[p]?.(entitlement, d) ?? p).join('; '),
+    }));
+  if (inapplicable.length > 0) throw notApplicable(entitlement.display_name, inapplicable);
+
+  const current = await sql<AssignmentRow & { matches: boolean }>(
+    em,
+    `select ${ASSIGNMENT_COLUMNS},
+            (a.status = 'ACTIVE' and a.entitlement_id = ? and l.end_date >= app_now()::date
+              and (?::text is null or l.billing_type = ?) and (?::uuid is null or l.virtual_account_id = ?)
+              and (?::text is null or l.subscription_id = ?)) as matches
+       from assignment a left join license l on l.tenant_id = a.tenant_id and l.id = a.license_id
+      where a.tenant_id = ? and a.device_id = any(?::uuid[]) and a.category = ? and a.released_at is null`,
+    [
+      entitlement.id,
+      input.billingType ?? null, input.billingType ?? null,
+      o.virtualAccountId, o.virtualAccountId,
+      input.subscriptionId ?? null, input.subscriptionId ?? null,
+      tenantId, pgArray(deviceIds), category,
+    ],
+  );
+  const currentByDevice = new Map(current.map((a) => [a.device_id, a]));
+  const unchanged = deviceIds.filter((id) => currentByDevice.get(id)?.matches);
+  const toAssign = deviceIds.filter((id) => !currentByDevice.get(id)?.matches);
+  const toRelease = toAssign.map((id) => currentByDevice.get(id)).filter((a): a is AssignmentRow & { matches: boolean } => !!a);
+
+  if (toRelease.length > 0) {
+    await sql(em, `update assignment set released_at = now(), released_by = ? where tenant_id = ? and id = any(?::uuid[])`, [
+      ctx.viewer.subject,
+      tenantId,
+      pgArray(toRelease.map((a) => a.id)),
+    ]);
+  }
+
+  let newRows: { device_id: string; license_id: string | null; status: AssignmentStatus }[] = [];
+  if (toAssign.length > 0) {
+    const [{ has_account: hasAccount }] = await sql<{ has_account: boolean }>(
+      em,
+      'select exists (select 1 from smart_account where tenant_id = ?) as has_account',
+      [tenantId],
+    );
+    if (!hasAccount) {
+      // Trial: no smart account yet. Devices get the default entitlement, bound to licenses later
+      // by reconcileAssignments.
+      if (o.virtualAccountId || input.subscriptionId) {
+        throw badInput('the tenant has no smart account yet: virtualAccountId and subscriptionId cannot match anything');
+      }
+      newRows = toAssign.map((id) => ({ device_id: id, license_id: null, status: AssignmentStatus.PENDING_RECONCILIATION }));
+    } else {
+      const pools = await lockPools(em, tenantId, [entitlement.id], {
+        billingType: input.billingType ?? null,
+        virtualAccountId: o.virtualAccountId,
+        subscriptionId: input.subscriptionId ?? null,
+      });
+      const plan = distribute(pools, toAssign.length);
+      if (plan.shortfall > 0) {
+        if (pools.length === 0) await explainNoPool(em, tenantId, entitlement, o.virtualAccountId, input);
+        const scope = input.billingType ? ` (${input.billingType})` : '';
+        throw insufficientLicenses(entitlement.display_name, toAssign.length, toAssign.length - plan.shortfall, scope);
+      }
+      newRows = toAssign.map((id, i) => ({ device_id: id, license_id: plan.licenseFor[i], status: AssignmentStatus.ACTIVE }));
+    }
+  }
+
+  const inserted = newRows.length
+    ? await sql<AssignmentRow>(
+        em,
+        `insert into assignment as a (tenant_id, device_id, entitlement_id, category, license_id, billing_type, status, assigned_by)
+         select ?, r.device_id, ?, ?, r.license_id, ?, r.status, ?
+           from jsonb_to_recordset(?::jsonb) as r(device_id uuid, license_id uuid, status text)
+         returning ${ASSIGNMENT_COLUMNS}`,
+        [tenantId, entitlement.id, category, input.billingType ?? null, ctx.viewer.subject, JSON.stringify(newRows)],
+      )
+    : [];
+  const pending = newRows.filter((r) => r.status === AssignmentStatus.PENDING_RECONCILIATION).length;
+  if (inserted.length > 0) {
+    await recordAudit(ctx, em, {
+      tenantId,
+      action: 'licenses.assigned',
+      targetType: 'Device',
+      targetIds: toAssign,
+      details: {
+        entitlement: entitlement.tag,
+        billingType: input.billingType ?? null,
+        replaced: toRelease.length,
+        pending,
+        licenses: countBy(newRows.map((r) => r.license_id).filter((id): id is string => id !== null)),
+      },
+    });
+  }
+  const byDevice = new Map<string, AssignmentRow>([
+    ...current.filter((a) => a.matches).map((a) => [a.device_id, stripMatches(a)] as const),
+    ...inserted.map((a) => [a.device_id, a] as const),
+  ]);
+  return {
+    rows: deviceIds.map((id) => byDevice.get(id) as AssignmentRow),
+    assigned: inserted.length,
+    replaced: toRelease.length,
+    unchanged: unchanged.length,
+    pending,
+  };
+}
+
+function stripMatches(a: AssignmentRow & { matches?: boolean }): AssignmentRow {
+  const { matches: _matches, ...row } = a;
+  return row;
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}
+
+/**
+ * Locks the usable license lines (managed virtual account, term running) and then counts their
+ * current use. Two statements on purpose: under READ COMMITTED a count taken in the locking
+ * statement would use the snapshot from before the wait and miss what the lock holder committed.
+ */
+async function lockPools(
+  em: EntityManager,
+  tenantId: string,
+  entitlementIds: string[],
+  f: { billingType: BillingType | null; virtualAccountId: string | null; subscriptionId: string | null },
+): Promise<(Pool & { entitlement_id: string })[]> {
+  const locked = await sql<{ id: string }>(
+    em,
+    `select l.id from license l
+       join virtual_account v on v.tenant_id = l.tenant_id and v.id = l.virtual_account_id
+      where l.tenant_id = ? and l.entitlement_id = any(?::uuid[]) and v.managed
+        and l.start_date <= app_now()::date and l.end_date >= app_now()::date
+        and (?::text is null or l.billing_type = ?) and (?::uuid is null or l.virtual_account_id = ?)
+        and (?::text is null or l.subscription_id = ?)
+      order by l.id for update of l`,
+    [tenantId, pgArray(entitlementIds), f.billingType, f.billingType, f.virtualAccountId, f.virtualAccountId, f.subscriptionId, f.subscriptionId],
+  );
+  if (locked.length === 0) return [];
+  return sql<Pool & { entitlement_id: string }>(
+    em,
+    `select l.id, l.entitlement_id, l.billing_type, l.quantity, l.end_date::text as end_date,
+            (select count(*)::int from assignment a
+              where a.tenant_id = l.tenant_id and a.license_id = l.id and a.released_at is null) as in_use
+       from license l where l.tenant_id = ? and l.id = any(?::uuid[])
+      order by (l.billing_type = 'POSTPAID'), l.end_date, l.id`,
+    [tenantId, pgArray(locked.map((l) => l.id))],
+  );
+}
+
+/**
+ * Deterministic distribution: earliest-ending prepaid lines first, up to what each has left; then
+ * postpaid lines (not capped; the earliest-ending one takes the rest).
+ */
+function distribute(pools: Pool[], count: number): { licenseFor: string[]; shortfall: number } {
+  const licenseFor: string[] = [];
+  for (const pool of pools) {
+    if (licenseFor.length === count) break;
+    const room = pool.billing_type === BillingType.PREPAID ? Math.max(pool.quantity - pool.in_use, 0) : count - licenseFor.length;
+    for (let i = 0; i < room && licenseFor.length < count; i++) licenseFor.push(pool.id);
+  }
+  return { licenseFor, shortfall: count - licenseFor.length };
+}
+
+/** When no line is usable at all, say why (unmanaged virtual account, expired, not started) rather than "0 available". */
+async function explainNoPool(
+  em: EntityManager,
+  tenantId: string,
+  entitlement: EntitlementRow,
+  virtualAccountId: string | null,
+  input: AssignLicensesInput,
+): Promise<void> {
+  const lines = await sql<{ managed: boolean; va_name: string; expired: boolean; not_started: boolean }>(
+    em,
+    `select v.managed, v.name as va_name, l.end_date < app_now()::date as expired, l.start_date > app_now()::date as not_started
+       from license l join virtual_account v on v.tenant_id = l.tenant_id and v.id = l.virtual_account_id
+      where l.tenant_id = ? and l.entitlement_id = ?
+        and (?::text is null or l.billing_type = ?) and (?::uuid is null or l.virtual_account_id = ?)
+        and (?::text is null or l.subscription_id = ?)`,
+    [tenantId, entitlement.id, input.billingType ?? null, input.billingType ?? null, virtualAccountId, virtualAccountId,
+     input.subscriptionId ?? null, input.subscriptionId ?? null],
+  );
+  if (lines.length === 0) return;
+  if (lines.every((l) => !l.managed)) {
+    const names = [...new Set(lines.map((l) => l.va_name))].join(', ');
+    throw badInput(`the ${entitlement.display_name} licenses are in virtual account(s) not managed here (${names}); manage them first`);
+  }
+  if (lines.every((l) => l.expired || !l.managed)) {
+    throw badInput(`every ${entitlement.display_name} license in a managed virtual account has expired`);
+  }
+  if (lines.every((l) => l.expired || l.not_started || !l.managed)) {
+    throw badInput(`no ${entitlement.display_name} license in a managed virtual account has started its term yet`);
+  }
+}
+
+export interface ReleaseOutcome {
+  releasedAssignments: LicenseAssignment[];
+  released: number;
+  unchanged: number;
+  replayed: boolean;
+}
+
+/** Releases what the devices hold (one category or all), all or nothing; releasing nothing is not an error. */
+export async function releaseLicenses(ctx: RequestContext, input: ReleaseLicensesInput): Promise<ReleaseOutcome> {
+  const deviceIds = parseDeviceIds(input.deviceIds);
+  const tenantId = await requireTenantScope(ctx, input.tenantId);
+  const { ...request } = input;
+  delete request.idempotencyKey;
+  const { result, replayed } = await inScope(ctx, (em) =>
+    withIdempotency(em, { tenantId, operation: 'releaseLicenses', key: input.idempotencyKey, request }, async () => {
+      const devices = await sql<{ id: string }>(
+        em,
+        'select id from device where tenant_id = ? and id = any(?::uuid[]) order by id for update',
+        [tenantId, pgArray(deviceIds)],
+      );
+      if (devices.length !== deviceIds.length) {
+        const found = new Set(devices.map((d) => d.id));
+        throw devicesNotFound(deviceIds.filter((id) => !found.has(id)).map((id) => toGlobalId('Device', id)));
+      }
+      const released = await sql<AssignmentRow>(
+        em,
+        `update assignment a set released_at = now(), released_by = ?
+          where a.tenant_id = ? and a.device_id = any(?::uuid[]) and a.released_at is null and (?::text is null or a.category = ?)
+          returning ${ASSIGNMENT_COLUMNS}`,
+        [ctx.viewer.subject, tenantId, pgArray(deviceIds), input.category ?? null, input.category ?? null],
+      );
+      const touched = new Set(released.map((r) => r.device_id));
+      if (released.length > 0) {
+        await recordAudit(ctx, em, {
+          tenantId,
+          action: 'licenses.released',
+          targetType: 'Device',
+          targetIds: [...touched],
+          details: { category: input.category ?? 'ALL', assignments: released.length },
+        });
+      }
+      return { rows: released, unchanged: deviceIds.filter((id) => !touched.has(id)).length };
+    }),
+  );
+  return {
+    releasedAssignments: result.rows.map(LicenseAssignment.from),
+    released: result.rows.length,
+    unchanged: result.unchanged,
+    replayed,
+  };
+}
+
+export interface ReconcileOutcome {
+  reconciledAssignments: LicenseAssignment[];
+  reconciled: number;
+  stillPending: number;
+}
+
+/**
+ * Binds pending (default-entitlement) assignments to license lines: oldest assignment first, each
+ * to the earliest-ending prepaid line with room, else the earliest-ending postpaid line (a
+ * requested billing type restricts the choice). What finds no line stays pending and is counted.
+ */
+export async function reconcileAssignments(ctx: RequestContext, input: ReconcileAssignmentsInput): Promise<ReconcileOutcome> {
+  const tenantId = await requireTenantScope(ctx, input.tenantId);
+  return inScope(ctx, (em) => reconcileInTransaction(ctx, em, tenantId));
+}
+
+export async function reconcileInTransaction(ctx: RequestContext, em: EntityManager, tenantId: string): Promise<ReconcileOutcome> {
+  const pending = await sql<AssignmentRow>(
+    em,
+    `select ${ASSIGNMENT_COLUMNS} from assignment a
+      where a.tenant_id = ? and a.status = 'PENDING_RECONCILIATION' and a.released_at is null
+      order by a.assigned_at, a.id for update`,
+    [tenantId],
+  );
+  if (pending.length === 0) return { reconciledAssignments: [], reconciled: 0, stillPending: 0 };
+  const pools = await lockPools(em, tenantId, [...new Set(pending.map((p) => p.entitlement_id))], {
+    billingType: null,
+    virtualAccountId: null,
+    subscriptionId: null,
+  });
+  const room = new Map(pools.map((p) => [p.id, p.billing_type === BillingType.PREPAID ? Math.max(p.quantity - p.in_use, 0) : Infinity]));
+  const bindings: { id: string; license_id: string }[] = [];
+  for (const a of pending) {
+    const pool = pools.find(
+      (p) => p.entitlement_id === a.entitlement_id && (a.billing_type === null || p.billing_type === a.billing_type) && (room.get(p.id) ?? 0) > 0,
+    );
+    if (!pool) continue;
+    room.set(pool.id, (room.get(pool.id) ?? 0) - 1);
+    bindings.push({ id: a.id, license_id: pool.id });
+  }
+  const updated = bindings.length
+    ? await sql<AssignmentRow>(
+        em,
+        `update assignment a set license_id = r.license_id, status = 'ACTIVE'
+           from jsonb_to_recordset(?::jsonb) as r(id uuid, license_id uuid)
+          where a.tenant_id = ? and a.id = r.id
+          returning ${ASSIGNMENT_COLUMNS}`,
+        [JSON.stringify(bindings), tenantId],
+      )
+    : [];
+  await recordAudit(ctx, em, {
+    tenantId,
+    action: 'licenses.reconciled',
+    targetType: 'LicenseAssignment',
+    targetIds: updated.map((u) => u.id),
+    details: { reconciled: updated.length, stillPending: pending.length - updated.length },
+  });
+  return {
+    reconciledAssignments: updated.map(LicenseAssignment.from),
+    reconciled: updated.length,
+    stillPending: pending.length - updated.length,
+  };
+}
+
+const CURRENT_LOADER = Symbol('current-assignments-by-device');
+const COMPLIANCE_LOADER = Symbol('compliance-by-device');
+const BY_ID_LOADER = Symbol('assignment-by-id');
+
+function scoped(ctx: RequestContext): [string, unknown[]] {
+  return ctx.viewer.tenantId ? [' and a.tenant_id = ?', [ctx.viewer.tenantId]] : ['', []];
+}
+
+/** What a device holds now (DNA first, then HSEC); batched per request. */
+export function loadCurrentAssignments(ctx: RequestContext, deviceId: string): Promise<LicenseAssignment[]> {
+  const loader = memoize(
+    ctx,
+    CURRENT_LOADER,
+    () =>
+      new DataLoader<string, LicenseAssignment[]>(async (ids) => {
+        const [scope, params] = scoped(ctx);
+        const rows = await inScope(ctx, (em) =>
+          sql<AssignmentRow>(
+            em,
+            `select ${ASSIGNMENT_COLUMNS} from assignment a
+              where a.device_id = any(?::uuid[]) and a.released_at is null${scope} order by a.category, a.id`,
+            [pgArray(ids), ...params],
+          ),
+        );
+        const byDevice = new Map<string, LicenseAssignment[]>();
+        for (const r of rows) byDevice.set(r.device_id, [...(byDevice.get(r.device_id) ?? []), LicenseAssignment.from(r)]);
+        return ids.map((id) => byDevice.get(id) ?? []);
+      }),
+  );
+  return loader.load(deviceId);
+}
+
+export interface Compliance {
+  status: ComplianceStatus;
+  reasons: ComplianceReason[];
+}
+
+/** Compliance from the device_compliance view, batched per request. */
+export function loadCompliance(ctx: RequestContext, deviceId: string): Promise<Compliance> {
+  const loader = memoize(
+    ctx,
+    COMPLIANCE_LOADER,
+    () =>
+      new DataLoader<string, Compliance>(async (ids) => {
+        const scope = ctx.viewer.tenantId ? ' and c.tenant_id = ?' : '';
+        const rows = await inScope(ctx, (em) =>
+          sql<{ device_id: string; reasons: ComplianceReason[] }>(
+            em,
+            `select c.device_id, c.reasons from device_compliance c where c.device_id = any(?::uuid[])${scope}`,
+            [pgArray(ids), ...(ctx.viewer.tenantId ? [ctx.viewer.tenantId] : [])],
+          ),
+        );
+        const byDevice = new Map(rows.map((r) => [r.device_id, r.reasons]));
+        return ids.map((id) => {
+          const reasons = byDevice.get(id) ?? [ComplianceReason.UNASSIGNED];
+          return { status: reasons.length ? ComplianceStatus.OUT_OF_COMPLIANCE : ComplianceStatus.COMPLIANT, reasons };
+        });
+      }),
+  );
+  return loader.load(deviceId);
+}
+
+export function loadAssignment(ctx: RequestContext, id: string): Promise<LicenseAssignment | null> {
+  const loader = memoize(
+    ctx,
+    BY_ID_LOADER,
+    () =>
+      new DataLoader<string, LicenseAssignment | null>(async (ids) => {
+        const [scope, params] = scoped(ctx);
+        const rows = await inScope(ctx, (em) =>
+          sql<AssignmentRow>(em, `select ${ASSIGNMENT_COLUMNS} from assignment a where a.id = any(?::uuid[])${scope}`, [
+            pgArray(ids),
+            ...params,
+          ]),
+        );
+        const byId = new Map(rows.map((r) => [r.id, LicenseAssignment.from(r)]));
+        return ids.map((id) => byId.get(id) ?? null);
+      }),
+  );
+  return loader.load(id);
+}
+
+export async function findAssignment(ctx: RequestContext, idArg: string): Promise<LicenseAssignment | null> {
+  return loadAssignment(ctx, parseIdArg(idArg, 'LicenseAssignment', 'id'));
+}
