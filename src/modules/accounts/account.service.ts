@@ -1,6 +1,5 @@
-import DataLoader from 'dataloader';
 import type { RequestContext } from '../../common/context';
-import { memoize } from '../../common/context';
+import { loadById, loadGroup } from '../../common/loaders';
 import { parseIdArg, parseIdArgs, toGlobalId } from '../../common/global-id';
 import { inScope } from '../../db/scope';
 import { pgArray, sql } from '../../db/sql';
@@ -160,43 +159,37 @@ function scopeClause(ctx: RequestContext): [string, unknown[]] {
 }
 
 export function loadVirtualAccount(ctx: RequestContext, id: string): Promise<VirtualAccount | null> {
-  const loader = memoize(
+  const [scope, params] = scopeClause(ctx);
+  return loadById(
     ctx,
     VA_BY_ID,
-    () =>
-      new DataLoader<string, VirtualAccount | null>(async (ids) => {
-        const [scope, params] = scopeClause(ctx);
-        const rows = await inScope(ctx, (em) =>
-          sql<VirtualAccountRow>(em, `select ${VA_COLUMNS} from virtual_account where id = any(?::uuid[])${scope}`, [
-            pgArray(ids),
-            ...params,
-          ]),
-        );
-        const byId = new Map(rows.map((r) => [r.id, VirtualAccount.from(r)]));
-        return ids.map((id) => byId.get(id) ?? null);
-      }),
+    id,
+    (ids) =>
+      inScope(ctx, (em) =>
+        sql<VirtualAccountRow>(em, `select ${VA_COLUMNS} from virtual_account where id = any(?::uuid[])${scope}`, [pgArray(ids), ...params]),
+      ),
+    (r) => r.id,
+    VirtualAccount.from,
   );
-  return loader.load(id);
 }
 
 export function loadVirtualAccountsOf(ctx: RequestContext, smartAccountId: string): Promise<VirtualAccount[]> {
-  const loader = memoize(
+  const [scope, params] = scopeClause(ctx);
+  return loadGroup(
     ctx,
     VA_BY_ACCOUNT,
-    () =>
-      new DataLoader<string, VirtualAccount[]>(async (ids) => {
-        const [scope, params] = scopeClause(ctx);
-        const rows = await inScope(ctx, (em) =>
-          sql<VirtualAccountRow>(
-            em,
-            `select ${VA_COLUMNS} from virtual_account where smart_account_id = any(?::uuid[])${scope} order by name, id`,
-            [pgArray(ids), ...params],
-          ),
-        );
-        return ids.map((id) => rows.filter((r) => r.smart_account_id === id).map(VirtualAccount.from));
-      }),
+    smartAccountId,
+    (ids) =>
+      inScope(ctx, (em) =>
+        sql<VirtualAccountRow>(
+          em,
+          `select ${VA_COLUMNS} from virtual_account where smart_account_id = any(?::uuid[])${scope} order by name, id`,
+          [pgArray(ids), ...params],
+        ),
+      ),
+    (r) => r.smart_account_id,
+    VirtualAccount.from,
   );
-  return loader.load(smartAccountId);
 }
 
 export async function findSmartAccount(ctx: RequestContext, idArg: string): Promise<SmartAccount | null> {

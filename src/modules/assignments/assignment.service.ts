@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import DataLoader from 'dataloader';
-import { memoize, type RequestContext } from '../../common/context';
-import { badInput } from '../../common/errors';
+import type { RequestContext } from '../../common/context';
+import { badInput, InvariantError } from '../../common/errors';
+import { loadById, loadGroup } from '../../common/loaders';
 import { parseIdArg, toGlobalId } from '../../common/global-id';
 import { withIdempotency } from '../../common/idempotency';
 import { inScope } from '../../db/scope';
@@ -475,26 +475,23 @@ function scoped(ctx: RequestContext): [string, unknown[]] {
 
 /** What a device holds now (DNA first, then HSEC); batched per request. */
 export function loadCurrentAssignments(ctx: RequestContext, deviceId: string): Promise<LicenseAssignment[]> {
-  const loader = memoize(
+  const [scope, params] = scoped(ctx);
+  return loadGroup(
     ctx,
     CURRENT_LOADER,
-    () =>
-      new DataLoader<string, LicenseAssignment[]>(async (ids) => {
-        const [scope, params] = scoped(ctx);
-        const rows = await inScope(ctx, (em) =>
-          sql<AssignmentRow>(
-            em,
-            `select ${ASSIGNMENT_COLUMNS} from assignment a
-              where a.device_id = any(?::uuid[]) and a.released_at is null${scope} order by a.category, a.id`,
-            [pgArray(ids), ...params],
-          ),
-        );
-        const byDevice = new Map<string, LicenseAssignment[]>();
-        for (const r of rows) byDevice.set(r.device_id, [...(byDevice.get(r.device_id) ?? []), LicenseAssignment.from(r)]);
-        return ids.map((id) => byDevice.get(id) ?? []);
-      }),
+    deviceId,
+    (ids) =>
+      inScope(ctx, (em) =>
+        sql<AssignmentRow>(
+          em,
+          `select ${ASSIGNMENT_COLUMNS} from assignment a
+            where a.device_id = any(?::uuid[]) and a.released_at is null${scope} order by a.category, a.id`,
+          [pgArray(ids), ...params],
+        ),
+      ),
+    (r) => r.device_id,
+    LicenseAssignment.from,
   );
-  return loader.load(deviceId);
 }
 
 export interface Compliance {
@@ -502,49 +499,41 @@ export interface Compliance {
   reasons: ComplianceReason[];
 }
 
-/** Compliance from the device_compliance view, batched per request. */
-export function loadCompliance(ctx: RequestContext, deviceId: string): Promise<Compliance> {
-  const loader = memoize(
+/** Compliance from the device_compliance view, batched per request. A device always has a row. */
+export async function loadCompliance(ctx: RequestContext, deviceId: string): Promise<Compliance> {
+  const scope = ctx.viewer.tenantId ? ' and c.tenant_id = ?' : '';
+  const reasons = await loadById(
     ctx,
     COMPLIANCE_LOADER,
-    () =>
-      new DataLoader<string, Compliance>(async (ids) => {
-        const scope = ctx.viewer.tenantId ? ' and c.tenant_id = ?' : '';
-        const rows = await inScope(ctx, (em) =>
-          sql<{ device_id: string; reasons: ComplianceReason[] }>(
-            em,
-            `select c.device_id, c.reasons from device_compliance c where c.device_id = any(?::uuid[])${scope}`,
-            [pgArray(ids), ...(ctx.viewer.tenantId ? [ctx.viewer.tenantId] : [])],
-          ),
-        );
-        const byDevice = new Map(rows.map((r) => [r.device_id, r.reasons]));
-        return ids.map((id) => {
-          const reasons = byDevice.get(id) ?? [ComplianceReason.UNASSIGNED];
-          return { status: reasons.length ? ComplianceStatus.OUT_OF_COMPLIANCE : ComplianceStatus.COMPLIANT, reasons };
-        });
-      }),
+    deviceId,
+    (ids) =>
+      inScope(ctx, (em) =>
+        sql<{ device_id: string; reasons: ComplianceReason[] }>(
+          em,
+          `select c.device_id, c.reasons from device_compliance c where c.device_id = any(?::uuid[])${scope}`,
+          [pgArray(ids), ...(ctx.viewer.tenantId ? [ctx.viewer.tenantId] : [])],
+        ),
+      ),
+    (r) => r.device_id,
+    (r) => r.reasons,
   );
-  return loader.load(deviceId);
+  if (!reasons) throw new InvariantError(`device ${deviceId} is visible but has no compliance row`);
+  return { status: reasons.length ? ComplianceStatus.OUT_OF_COMPLIANCE : ComplianceStatus.COMPLIANT, reasons };
 }
 
 export function loadAssignment(ctx: RequestContext, id: string): Promise<LicenseAssignment | null> {
-  const loader = memoize(
+  const [scope, params] = scoped(ctx);
+  return loadById(
     ctx,
     BY_ID_LOADER,
-    () =>
-      new DataLoader<string, LicenseAssignment | null>(async (ids) => {
-        const [scope, params] = scoped(ctx);
-        const rows = await inScope(ctx, (em) =>
-          sql<AssignmentRow>(em, `select ${ASSIGNMENT_COLUMNS} from assignment a where a.id = any(?::uuid[])${scope}`, [
-            pgArray(ids),
-            ...params,
-          ]),
-        );
-        const byId = new Map(rows.map((r) => [r.id, LicenseAssignment.from(r)]));
-        return ids.map((id) => byId.get(id) ?? null);
-      }),
+    id,
+    (ids) =>
+      inScope(ctx, (em) =>
+        sql<AssignmentRow>(em, `select ${ASSIGNMENT_COLUMNS} from assignment a where a.id = any(?::uuid[])${scope}`, [pgArray(ids), ...params]),
+      ),
+    (r) => r.id,
+    LicenseAssignment.from,
   );
-  return loader.load(id);
 }
 
 export async function findAssignment(ctx: RequestContext, idArg: string): Promise<LicenseAssignment | null> {

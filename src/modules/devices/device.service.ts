@@ -1,6 +1,6 @@
 import type { FilterQuery } from '@mikro-orm/core';
-import DataLoader from 'dataloader';
-import { memoize, type RequestContext } from '../../common/context';
+import type { RequestContext } from '../../common/context';
+import { loadById } from '../../common/loaders';
 import { parseIdArg } from '../../common/global-id';
 import { badInput } from '../../common/errors';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../common/relay';
@@ -102,20 +102,15 @@ const LOADER = Symbol('device-loader');
 
 /** A device visible to the viewer, or null; batched per request. */
 export function loadDevice(ctx: RequestContext, id: string): Promise<Device | null> {
-  const loader = memoize(
+  const tenantId = ctx.viewer.tenantId;
+  return loadById(
     ctx,
     LOADER,
-    () =>
-      new DataLoader<string, Device | null>(async (ids) => {
-        const tenantId = ctx.viewer.tenantId;
-        const rows = await inScope(ctx, (em) =>
-          em.find(DeviceEntity, { id: { $in: [...ids] }, ...(tenantId ? { tenantId } : {}) }),
-        );
-        const byId = new Map(rows.map((r) => [r.id, Device.from(r)]));
-        return ids.map((id) => byId.get(id) ?? null);
-      }),
+    id,
+    (ids) => inScope(ctx, (em) => em.find(DeviceEntity, { id: { $in: [...ids] }, ...(tenantId ? { tenantId } : {}) })),
+    (r) => r.id,
+    Device.from,
   );
-  return loader.load(id);
 }
 
 export async function findDevice(ctx: RequestContext, idArg: string): Promise<Device | null> {

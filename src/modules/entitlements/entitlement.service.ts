@@ -1,5 +1,5 @@
-import DataLoader from 'dataloader';
-import { memoize, type RequestContext } from '../../common/context';
+import type { RequestContext } from '../../common/context';
+import { loadById } from '../../common/loaders';
 import { inScope } from '../../db/scope';
 import { pgArray, sql } from '../../db/sql';
 import { Entitlement, type EntitlementRow } from './entitlement.types';
@@ -20,19 +20,14 @@ export async function listEntitlements(ctx: RequestContext, includeUnmanaged: bo
 }
 
 export function loadEntitlement(ctx: RequestContext, id: string): Promise<Entitlement | null> {
-  const loader = memoize(
+  return loadById(
     ctx,
     LOADER,
-    () =>
-      new DataLoader<string, Entitlement | null>(async (ids) => {
-        const rows = await inScope(ctx, (em) =>
-          sql<EntitlementRow>(em, `select ${COLUMNS} from entitlement where id = any(?::uuid[])`, [pgArray(ids)]),
-        );
-        const byId = new Map(rows.map((r) => [r.id, Entitlement.from(r)]));
-        return ids.map((id) => byId.get(id) ?? null);
-      }),
+    id,
+    (ids) => inScope(ctx, (em) => sql<EntitlementRow>(em, `select ${COLUMNS} from entitlement where id = any(?::uuid[])`, [pgArray(ids)])),
+    (r) => r.id,
+    Entitlement.from,
   );
-  return loader.load(id);
 }
 
 export type EntitlementSelector = { tag: string } | { level: string; tier: string } | { hsec: true };

@@ -1,5 +1,5 @@
-import DataLoader from 'dataloader';
-import { memoize, type RequestContext } from '../../common/context';
+import type { RequestContext } from '../../common/context';
+import { loadById } from '../../common/loaders';
 import { badInput } from '../../common/errors';
 import { parseIdArg } from '../../common/global-id';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../common/relay';
@@ -151,23 +151,21 @@ export async function listLicenses(ctx: RequestContext, args: LicenseListArgs): 
 }
 
 export function loadLicense(ctx: RequestContext, id: string): Promise<License | null> {
-  const loader = memoize(
+  const scoped = ctx.viewer.tenantId;
+  return loadById(
     ctx,
     LOADER,
-    () =>
-      new DataLoader<string, License | null>(async (ids) => {
-        const scoped = ctx.viewer.tenantId;
-        const rows = await inScope(ctx, (em) =>
-          sql<LicenseRow>(em, `${LICENSE_SELECT} where l.id = any(?::uuid[])${scoped ? ' and l.tenant_id = ?' : ''}`, [
-            pgArray(ids),
-            ...(scoped ? [scoped] : []),
-          ]),
-        );
-        const byId = new Map(rows.map((r) => [r.id, License.from(r)]));
-        return ids.map((id) => byId.get(id) ?? null);
-      }),
+    id,
+    (ids) =>
+      inScope(ctx, (em) =>
+        sql<LicenseRow>(em, `${LICENSE_SELECT} where l.id = any(?::uuid[])${scoped ? ' and l.tenant_id = ?' : ''}`, [
+          pgArray(ids),
+          ...(scoped ? [scoped] : []),
+        ]),
+      ),
+    (r) => r.id,
+    License.from,
   );
-  return loader.load(id);
 }
 
 export async function findLicense(ctx: RequestContext, idArg: string): Promise<License | null> {

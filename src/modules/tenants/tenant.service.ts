@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import DataLoader from 'dataloader';
 import { isProvider } from '../../auth/viewer';
 import { InvariantError } from '../../common/errors';
-import { memoize, type RequestContext } from '../../common/context';
+import type { RequestContext } from '../../common/context';
+import { loadById } from '../../common/loaders';
 import { parseIdArg } from '../../common/global-id';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../common/relay';
 import { inScope } from '../../db/scope';
@@ -54,19 +54,16 @@ export async function listTenants(
 
 /** A tenant visible to the viewer, or null: another tenant's id looks exactly like a missing one. */
 export function loadTenant(ctx: RequestContext, uuid: string): Promise<Tenant | null> {
-  const loader = memoize(
+  // First wall: a tenant viewer may only ever load its own row (RLS is the second).
+  if (!isProvider(ctx.viewer) && uuid !== ctx.viewer.tenantId) return Promise.resolve(null);
+  return loadById(
     ctx,
     LOADER,
-    () =>
-      new DataLoader<string, Tenant | null>(async (ids) => {
-        // First wall: a tenant viewer may only ever load its own row (RLS is the second).
-        const visible = isProvider(ctx.viewer) ? [...ids] : ids.filter((id) => id === ctx.viewer.tenantId);
-        const rows = visible.length ? await inScope(ctx, (em) => em.find(TenantEntity, { id: { $in: visible } })) : [];
-        const byId = new Map(rows.map((r) => [r.id, Tenant.from(r)]));
-        return ids.map((id) => byId.get(id) ?? null);
-      }),
+    uuid,
+    (ids) => inScope(ctx, (em) => em.find(TenantEntity, { id: { $in: [...ids] } })),
+    (r) => r.id,
+    Tenant.from,
   );
-  return loader.load(uuid);
 }
 
 export async function getTenant(ctx: RequestContext, idArg: string): Promise<Tenant | null> {

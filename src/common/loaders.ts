@@ -1,0 +1,52 @@
+import DataLoader from 'dataloader';
+import { memoize, type RequestContext } from './context';
+
+/**
+ * Per-request batching: every `load` of one tick becomes one statement (`fetch` of all ids), and a
+ * missing id answers null. One loader per `key` per request, so a list of N rows asking for their
+ * related row costs one query, not N.
+ */
+export function loadById<R, T>(
+  ctx: RequestContext,
+  key: symbol,
+  id: string,
+  fetch: (ids: readonly string[]) => Promise<R[]>,
+  idOf: (row: R) => string,
+  toNode: (row: R) => T,
+): Promise<T | null> {
+  const loader = memoize(
+    ctx,
+    key,
+    () =>
+      new DataLoader<string, T | null>(async (ids) => {
+        const byId = new Map((await fetch(ids)).map((r) => [idOf(r), toNode(r)]));
+        return ids.map((i) => byId.get(i) ?? null);
+      }),
+  );
+  return loader.load(id);
+}
+
+/** Like loadById, for one-to-many: every row whose `groupOf` is the id, in the order fetched. */
+export function loadGroup<R, T>(
+  ctx: RequestContext,
+  key: symbol,
+  id: string,
+  fetch: (ids: readonly string[]) => Promise<R[]>,
+  groupOf: (row: R) => string,
+  toNode: (row: R) => T,
+): Promise<T[]> {
+  const loader = memoize(
+    ctx,
+    key,
+    () =>
+      new DataLoader<string, T[]>(async (ids) => {
+        const groups = new Map<string, T[]>();
+        for (const row of await fetch(ids)) {
+          const g = groupOf(row);
+          groups.set(g, [...(groups.get(g) ?? []), toNode(row)]);
+        }
+        return ids.map((i) => groups.get(i) ?? []);
+      }),
+  );
+  return loader.load(id);
+}
