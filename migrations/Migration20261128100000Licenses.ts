@@ -136,8 +136,9 @@ export class Migration20261128100000Licenses extends Migration {
         constraint license_billing check (
           (billing_type = 'PREPAID' and billing_model in ('A_LA_CARTE', 'ENTERPRISE_AGREEMENT')) or
           (billing_type = 'POSTPAID' and billing_model in ('MSLA_U', 'MSLA_C'))),
+        -- restrict: purchased lines are never deleted as a side effect of removing a virtual account
         constraint license_virtual_account_fkey foreign key (tenant_id, virtual_account_id)
-          references virtual_account (tenant_id, id) on delete cascade
+          references virtual_account (tenant_id, id) on delete restrict
       );
       create unique index license_id_key on license (id);
       create index license_tenant_entitlement_idx on license (tenant_id, entitlement_id, end_date);

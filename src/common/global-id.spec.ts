@@ -38,16 +38,22 @@ describe('cursors', () => {
   it('round-trip any sort key', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.string(), fc.integer()), { minLength: 1, maxLength: 3 }), (key) => {
-        expect(decodeCursor(encodeCursor(key), key.map((k) => (typeof k === 'number' ? 'number' : 'string')))).toEqual(key);
+        const shape = key.map((k) => (typeof k === 'number' ? ('number' as const) : ('string' as const)));
+        expect(decodeCursor(encodeCursor('things', key), { list: 'things', shape })).toEqual(key);
       }),
     );
+  });
+
+  it('refuse a well-formed cursor of another list', () => {
+    const other = encodeCursor('licenses', ['2026-01-01', '3f2c0a4e-1d2b-4c5d-8e9f-0a1b2c3d4e5f']);
+    expect(() => decodeCursor(other, { list: 'auditEvents', shape: ['string', 'uuid'] })).toThrow(/not a cursor returned by this list/);
   });
 
   it('refuse anything that is not a cursor of the right shape, never throwing anything but BAD_USER_INPUT', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), (s) => {
         try {
-          const value = decodeCursor(s, ['string', 'uuid']);
+          const value = decodeCursor(s, { list: 'things', shape: ['string', 'uuid'] });
           expect(value).toHaveLength(2);
         } catch (err) {
           expect((err as GraphQLError).extensions?.code).toBe('BAD_USER_INPUT');

@@ -64,9 +64,15 @@ export function pageSize(first: number | null | undefined): number {
   return first;
 }
 
-/** Cursors are opaque: base64url of the JSON sort key of the last row. */
-export function encodeCursor(key: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+/** Which list a cursor belongs to and the shape of its sort key; a cursor of another list is refused. */
+export interface CursorSpec {
+  list: string;
+  shape: readonly CursorPart[];
+}
+
+/** Cursors are opaque: base64url of JSON [list, ...sort key of the last row]. */
+export function encodeCursor(list: string, key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify([list, ...key]), 'utf8').toString('base64url');
 }
 
 export type CursorPart = 'string' | 'uuid' | 'number';
@@ -81,7 +87,7 @@ const partMatches = (value: unknown, part: CursorPart): boolean =>
  * Decodes a cursor whose sort key has the given shape. Anything else (forged, truncated, from
  * another list) is BAD_USER_INPUT, so no unchecked value ever reaches a query.
  */
-export function decodeCursor(cursor: string | null | undefined, shape: readonly CursorPart[]): (string | number)[] | null {
+export function decodeCursor(cursor: string | null | undefined, spec: CursorSpec): (string | number)[] | null {
   if (cursor === undefined || cursor === null) return null;
   let value: unknown;
   try {
@@ -89,10 +95,15 @@ export function decodeCursor(cursor: string | null | undefined, shape: readonly 
   } catch {
     value = undefined;
   }
-  if (!Array.isArray(value) || value.length !== shape.length || !value.every((v, i) => partMatches(v, shape[i]))) {
+  if (
+    !Array.isArray(value) ||
+    value.length !== spec.shape.length + 1 ||
+    value[0] !== spec.list ||
+    !value.slice(1).every((v, i) => partMatches(v, spec.shape[i]))
+  ) {
     throw badInput(`after ${JSON.stringify(cursor.slice(0, 200))} is not a cursor returned by this list`, { argumentName: 'after' });
   }
-  return value as (string | number)[];
+  return value.slice(1) as (string | number)[];
 }
 
 /** Turns `limit + 1` fetched rows into a connection page. */
@@ -100,11 +111,12 @@ export function toConnection<R, T>(
   rows: R[],
   limit: number,
   totalCount: number,
+  spec: CursorSpec,
   keyOf: (row: R) => (string | number)[],
   toNode: (row: R) => T,
 ): Connection<T> {
   const page = rows.slice(0, limit);
-  const edges = page.map((row) => ({ cursor: encodeCursor(keyOf(row)), node: toNode(row) }));
+  const edges = page.map((row) => ({ cursor: encodeCursor(spec.list, keyOf(row)), node: toNode(row) }));
   return {
     edges,
     totalCount,

@@ -67,6 +67,11 @@ export async function configureSmartAccount(ctx: RequestContext, input: Configur
   const tenantId = await requireTenantScope(ctx, input.tenantId);
   const vas = (input.virtualAccounts ?? []).map((va) => ({ external_id: va.externalId, name: va.name.trim() }));
   const row = await inScope(ctx, async (em) => {
+    // One configuration per tenant at a time (the first one has no row to lock yet), and the
+    // tenant's virtual accounts locked before their license lines are counted, so a line added
+    // concurrently is either counted or waits: it is never deleted with its virtual account.
+    await sql(em, "select pg_advisory_xact_lock(hashtext('smart_account:' || ?))", [tenantId]);
+    await sql(em, 'select id from virtual_account where tenant_id = ? order by id for update', [tenantId]);
     const [existing] = await sql<SmartAccountRow & { lines: number }>(
       em,
       `select ${SA_COLUMNS},
@@ -124,19 +129,26 @@ export async function setManagedVirtualAccounts(
     const missing = ids.filter((id) => !found.some((f) => f.id === id));
     // Another tenant's virtual account is reported exactly like one that does not exist.
     if (missing.length > 0) throw virtualAccountsNotFound(missing.map((id) => toGlobalId('VirtualAccount', id)));
-    const all = await sql<VirtualAccountRow>(
+    const changed = await sql<{ id: string; managed: boolean }>(
       em,
       `update virtual_account set managed = (id = any(?::uuid[])), updated_at = now()
-        where tenant_id = ? returning ${VA_COLUMNS}`,
-      [pgArray(ids), tenantId],
+        where tenant_id = ? and managed is distinct from (id = any(?::uuid[])) returning id, managed`,
+      [pgArray(ids), tenantId, pgArray(ids)],
     );
-    await recordAudit(ctx, em, {
-      tenantId,
-      action: 'accounts.managed_virtual_accounts_set',
-      targetType: 'VirtualAccount',
-      targetIds: ids,
-      details: { managed: ids.length, unmanaged: all.length - ids.length },
-    });
+    if (changed.length > 0) {
+      const gid = (id: string): string => toGlobalId('VirtualAccount', id);
+      await recordAudit(ctx, em, {
+        tenantId,
+        action: 'accounts.managed_virtual_accounts_set',
+        targetType: 'VirtualAccount',
+        targetIds: changed.map((c) => c.id),
+        details: {
+          nowManaged: changed.filter((c) => c.managed).map((c) => gid(c.id)),
+          nowUnmanaged: changed.filter((c) => !c.managed).map((c) => gid(c.id)),
+        },
+      });
+    }
+    const all = await sql<VirtualAccountRow>(em, `select ${VA_COLUMNS} from virtual_account where tenant_id = ?`, [tenantId]);
     return all.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   });
   return rows.map(VirtualAccount.from);

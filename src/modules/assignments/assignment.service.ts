@@ -164,9 +164,12 @@ async function assignInTransaction(
   const current = await sql<AssignmentRow & { matches: boolean }>(
     em,
     `select ${ASSIGNMENT_COLUMNS},
-            (a.status = 'ACTIVE' and a.entitlement_id = ? and l.end_date >= app_now()::date
+            ((a.status = 'ACTIVE' and a.entitlement_id = ? and l.end_date >= app_now()::date
               and (?::text is null or l.billing_type = ?) and (?::uuid is null or l.virtual_account_id = ?)
-              and (?::text is null or l.subscription_id = ?)) as matches
+              and (?::text is null or l.subscription_id = ?))
+             -- a trial tenant asking again for the default entitlement a device already waits for
+             or (a.status = 'PENDING_RECONCILIATION' and a.entitlement_id = ? and a.billing_type is not distinct from ?::text
+                 and not exists (select 1 from smart_account s where s.tenant_id = a.tenant_id))) as matches
        from assignment a left join license l on l.tenant_id = a.tenant_id and l.id = a.license_id
       where a.tenant_id = ? and a.device_id = any(?::uuid[]) and a.category = ? and a.released_at is null`,
     [
@@ -174,6 +177,7 @@ async function assignInTransaction(
       input.billingType ?? null, input.billingType ?? null,
       o.virtualAccountId, o.virtualAccountId,
       input.subscriptionId ?? null, input.subscriptionId ?? null,
+      entitlement.id, input.billingType ?? null,
       tenantId, pgArray(deviceIds), category,
     ],
   );

@@ -2,11 +2,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../common/context';
 import type { NodeTypeName } from '../../common/global-id';
 import { parseIdArg } from '../../common/global-id';
-import { decodeCursor, pageSize, toConnection, type Connection } from '../../common/relay';
+import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
 import { pgArray, sql } from '../../db/sql';
 import { resolveTenantScope } from '../tenants/tenant.service';
 import { AuditEvent, type AuditEventRow } from './audit.types';
+
+const CURSOR: CursorSpec = { list: 'auditEvents', shape: ['string', 'uuid'] };
 
 export interface AuditRecord {
   tenantId: string;
@@ -46,7 +48,7 @@ export async function listAuditEvents(
   args: { tenantId?: string | null; first?: number | null; after?: string | null },
 ): Promise<Connection<AuditEvent>> {
   const limit = pageSize(args.first);
-  const after = decodeCursor(args.after, ['string', 'uuid']);
+  const after = decodeCursor(args.after, CURSOR);
   const tenantId = await resolveTenantScope(ctx, args.tenantId);
   const where: string[] = [];
   const params: unknown[] = [];
@@ -68,7 +70,7 @@ export async function listAuditEvents(
       [...params, limit + 1],
     );
     const [{ n }] = await sql<{ n: number }>(em, `select count(*)::int as n from audit_event ${countWhere}`, countParams);
-    return toConnection(rows, limit, n, (r) => [r.created_at, r.id], AuditEvent.from);
+    return toConnection(rows, limit, n, CURSOR, (r) => [r.created_at, r.id], AuditEvent.from);
   });
 }
 

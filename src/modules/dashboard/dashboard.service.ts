@@ -8,7 +8,7 @@ import { loadTenant, resolveTenantScope } from '../tenants/tenant.service';
 import { LicenseDashboard, type EntitlementUsage } from './dashboard.types';
 
 interface UsageRow { tenant_id: string; entitlement_id: string; billing_type: BillingType; lines: number; purchased: number; in_use: number; available: number }
-interface DeviceRow { tenant_id: string; total: number; compliant: number; unassigned: number; pending: number }
+interface DeviceRow { tenant_id: string; total: number; compliant: number; licensed: number; pending: number }
 interface ReasonRow { tenant_id: string; reason: ComplianceReason; devices: number }
 interface ExpiryRow { tenant_id: string; within30: number; within90: number; expired: number }
 
@@ -36,9 +36,12 @@ export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string
       em,
       `select c.tenant_id, count(*)::int as total,
               count(*) filter (where cardinality(c.reasons) = 0)::int as compliant,
-              count(*) filter (where 'UNASSIGNED' = any(c.reasons))::int as unassigned,
-              count(*) filter (where 'PENDING_RECONCILIATION' = any(c.reasons))::int as pending
-         from device_compliance c ${where('c.tenant_id')} group by 1`,
+              count(*) filter (where dna.status = 'ACTIVE')::int as licensed,
+              count(*) filter (where dna.status = 'PENDING_RECONCILIATION')::int as pending
+         from device_compliance c
+         left join assignment dna on dna.tenant_id = c.tenant_id and dna.device_id = c.device_id
+               and dna.category = 'DNA' and dna.released_at is null
+         ${where('c.tenant_id')} group by 1`,
       params,
     ),
     reasons: await sql<ReasonRow>(
@@ -67,8 +70,8 @@ export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string
     const devices = mine(data.devices);
     const sum = (f: (r: DeviceRow) => number): number => devices.reduce((n, r) => n + f(r), 0);
     const total = sum((r) => r.total);
-    const unlicensed = sum((r) => r.unassigned + r.pending);
-    dashboard.devices = { total, licensed: total - unlicensed, unlicensed, pendingReconciliation: sum((r) => r.pending) };
+    const licensed = sum((r) => r.licensed);
+    dashboard.devices = { total, licensed, unlicensed: total - licensed, pendingReconciliation: sum((r) => r.pending) };
     const reasonCounts = new Map<ComplianceReason, number>();
     for (const r of mine(data.reasons)) reasonCounts.set(r.reason, (reasonCounts.get(r.reason) ?? 0) + r.devices);
     dashboard.compliance = {

@@ -3,13 +3,15 @@ import type { RequestContext } from '../../common/context';
 import { loadById } from '../../common/loaders';
 import { parseIdArg } from '../../common/global-id';
 import { badInput } from '../../common/errors';
-import { decodeCursor, pageSize, toConnection, type Connection } from '../../common/relay';
+import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
 import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
 import { DeviceEntity } from './device.entity';
 import { invalidDevices, noDevices, tooManyDevices } from './device.errors';
 import { Device, type DeviceFilter, type RegisterDevicesInput, type RegisterDevicesPayload } from './device.types';
 import { MAX_DEVICES_PER_CALL, validateDevices } from './device.validation';
+
+const CURSOR: CursorSpec = { list: 'devices', shape: ['string', 'uuid'] };
 
 interface DeviceRow {
   id: string;
@@ -80,7 +82,7 @@ export async function listDevices(
   args: { tenantId?: string | null; filter?: DeviceFilter | null; first?: number | null; after?: string | null },
 ): Promise<Connection<Device>> {
   const limit = pageSize(args.first);
-  const after = decodeCursor(args.after, ['string', 'uuid']);
+  const after = decodeCursor(args.after, CURSOR);
   const tenantId = await resolveTenantScope(ctx, args.tenantId);
   const where: FilterQuery<DeviceEntity> = filterToWhere(tenantId, args.filter);
   const page: FilterQuery<DeviceEntity> = after
@@ -94,7 +96,7 @@ export async function listDevices(
   return inScope(ctx, async (em) => {
     const rows = await em.find(DeviceEntity, page, { orderBy: { hostname: 'asc', id: 'asc' }, limit: limit + 1 });
     const totalCount = await em.count(DeviceEntity, where);
-    return toConnection(rows, limit, totalCount, (r) => [r.hostname, r.id], Device.from);
+    return toConnection(rows, limit, totalCount, CURSOR, (r) => [r.hostname, r.id], Device.from);
   });
 }
 

@@ -1,8 +1,10 @@
+import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../common/context';
 import { loadById } from '../../common/loaders';
-import { badInput } from '../../common/errors';
+import { badInput, notFound } from '../../common/errors';
 import { parseIdArg } from '../../common/global-id';
-import { decodeCursor, pageSize, toConnection, type Connection } from '../../common/relay';
+import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
 import { pgArray, sql } from '../../db/sql';
 import { recordAudit } from '../audit/audit.service';
@@ -10,6 +12,8 @@ import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.servic
 import { BILLING_MODELS, BillingType } from './license.enums';
 import { invalidLicenses, type InvalidLicense } from './license.errors';
 import { License, type AddLicensesInput, type LicenseRow } from './license.types';
+
+const CURSOR: CursorSpec = { list: 'licenses', shape: ['string', 'uuid'] };
 
 export const MAX_LICENSES_PER_CALL = 1000;
 const SUBSCRIPTION_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
@@ -65,8 +69,6 @@ export async function addLicenses(ctx: RequestContext, input: AddLicensesInput):
       end_date: l.endDate,
     };
   });
-  if (problems.length) throw invalidLicenses(problems);
-
   const rows = await inScope(ctx, async (em) => {
     // References are checked in one statement: unknown tags and other tenants' virtual accounts.
     const refs = await sql<{ i: number; va: boolean; ent: boolean }>(
@@ -75,14 +77,34 @@ export async function addLicenses(ctx: RequestContext, input: AddLicensesInput):
               exists (select 1 from virtual_account v where v.tenant_id = ? and v.id = r.virtual_account_id::uuid) as va,
               exists (select 1 from entitlement e where e.tag = r.entitlement_tag) as ent
          from jsonb_to_recordset(?::jsonb) as r(i int, virtual_account_id text, entitlement_tag text)`,
-      [tenantId, JSON.stringify(lines.map((l, i) => ({ i, virtual_account_id: l.virtual_account_id, entitlement_tag: l.entitlement_tag })))],
+      [
+        tenantId,
+        JSON.stringify(
+          lines.map((l, i) => ({ i, virtual_account_id: l.virtual_account_id || null, entitlement_tag: l.entitlement_tag })),
+        ),
+      ],
     );
     for (const r of refs) {
-      if (!r.va) problems.push({ index: r.i, field: 'virtualAccountId', reason: 'not found' });
+      // An unparsable id was reported above; another tenant's virtual account reads as not found.
+      if (!r.va && lines[r.i].virtual_account_id) problems.push({ index: r.i, field: 'virtualAccountId', reason: 'not found' });
       if (!r.ent) problems.push({ index: r.i, field: 'entitlementTag', reason: `${JSON.stringify(lines[r.i].entitlement_tag)} is not in the catalog` });
     }
     if (problems.length) throw invalidLicenses(problems.sort((a, b) => a.index - b.index));
-    const inserted = await sql<{ id: string }>(
+    const inserted = await insertLines(em, tenantId, lines);
+    const ids = inserted.map((r) => r.id);
+    await recordAudit(ctx, em, { tenantId, action: 'licenses.added', targetType: 'License', targetIds: ids, details: { count: ids.length } });
+    const added = await sql<LicenseRow>(em, `${LICENSE_SELECT} where l.tenant_id = ? and l.id = any(?::uuid[])`, [tenantId, pgArray(ids)]);
+    const byId = new Map(added.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) as LicenseRow); // input order
+  });
+  return rows.map(License.from);
+}
+
+type LineRecord = Record<string, string | number>;
+
+async function insertLines(em: EntityManager, tenantId: string, lines: LineRecord[]): Promise<{ id: string }[]> {
+  try {
+    return await sql<{ id: string }>(
       em,
       `insert into license (tenant_id, virtual_account_id, entitlement_id, billing_type, billing_model, subscription_id,
                             license_type, quantity, start_date, end_date, source)
@@ -96,13 +118,11 @@ export async function addLicenses(ctx: RequestContext, input: AddLicensesInput):
        returning id`,
       [tenantId, JSON.stringify(lines.map((l, i) => ({ i, ...l })))],
     );
-    const ids = inserted.map((r) => r.id);
-    await recordAudit(ctx, em, { tenantId, action: 'licenses.added', targetType: 'License', targetIds: ids, details: { count: ids.length } });
-    const added = await sql<LicenseRow>(em, `${LICENSE_SELECT} where l.tenant_id = ? and l.id = any(?::uuid[])`, [tenantId, pgArray(ids)]);
-    const byId = new Map(added.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) as LicenseRow); // input order
-  });
-  return rows.map(License.from);
+  } catch (err) {
+    // The virtual account was removed (smart account replaced) between the check and the insert.
+    if (err instanceof ForeignKeyConstraintViolationException) throw notFound('a virtual account of these lines no longer exists');
+    throw err;
+  }
 }
 
 export interface LicenseListArgs {
@@ -117,7 +137,7 @@ export interface LicenseListArgs {
 /** License lines ordered by end date (soonest first), then id. */
 export async function listLicenses(ctx: RequestContext, args: LicenseListArgs): Promise<Connection<License>> {
   const limit = pageSize(args.first);
-  const after = decodeCursor(args.after, ['string', 'uuid']);
+  const after = decodeCursor(args.after, CURSOR);
   const tenantId = await resolveTenantScope(ctx, args.tenantId);
   const where: string[] = [];
   const params: unknown[] = [];
@@ -146,7 +166,7 @@ export async function listLicenses(ctx: RequestContext, args: LicenseListArgs): 
       limit + 1,
     ]);
     const [{ n }] = await sql<{ n: number }>(em, `select count(*)::int as n from license l ${filter}`, params);
-    return toConnection(rows, limit, n, (r) => [r.end_date, r.id], License.from);
+    return toConnection(rows, limit, n, CURSOR, (r) => [r.end_date, r.id], License.from);
   });
 }
 

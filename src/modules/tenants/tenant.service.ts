@@ -5,11 +5,13 @@ import { InvariantError } from '../../common/errors';
 import type { RequestContext } from '../../common/context';
 import { loadById } from '../../common/loaders';
 import { parseIdArg } from '../../common/global-id';
-import { decodeCursor, pageSize, toConnection, type Connection } from '../../common/relay';
+import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
 import { TenantEntity } from './tenant.entity';
 import { invalidName, invalidSlug, slugTaken, tenantNotFound, tenantRequired } from './tenant.errors';
 import { Tenant, type CreateTenantInput } from './tenant.types';
+
+const CURSOR: CursorSpec = { list: 'tenants', shape: ['string'] };
 
 const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const LOADER = Symbol('tenant-loader');
@@ -37,7 +39,7 @@ export async function listTenants(
   args: { first?: number | null; after?: string | null },
 ): Promise<Connection<Tenant>> {
   const limit = pageSize(args.first);
-  const after = decodeCursor(args.after, ['string']);
+  const after = decodeCursor(args.after, CURSOR);
   return inScope(ctx, async (em) => {
     // Row-level security already limits a tenant viewer to its own row; the explicit filter is the
     // first wall and keeps the query plan on the primary key.
@@ -48,7 +50,7 @@ export async function listTenants(
       { orderBy: { slug: 'asc' }, limit: limit + 1 },
     );
     const totalCount = await em.count(TenantEntity, scope);
-    return toConnection(rows, limit, totalCount, (r) => [r.slug], Tenant.from);
+    return toConnection(rows, limit, totalCount, CURSOR, (r) => [r.slug], Tenant.from);
   });
 }
 
