@@ -34,6 +34,240 @@ const DEVICES = `query($tenantId: ID, $filter: DeviceFilter, $first: Int, $after
 }`;
 const CREATE_TENANT = 'mutation($input: CreateTenantInput!) { createTenant(input: $input) { id slug } }';
 
+// ---- License domain -------------------------------------------------------------------------
+
+const DNA_T0_E = 'regid.2020-10.com.cisco.DSTACK_T0_E';
+const DNA_T1_A = 'regid.2020-10.com.cisco.DSTACK_T1_A';
+const DNA_T2_P = 'regid.2020-10.com.cisco.DSTACK_T2_P';
+const HSEC_TAG = 'regid.2019-03.com.cisco.HSECK9';
+/** Entitlements only B has license lines of (A holds DSTACK_T0_E, as does B's unmanaged lab VA). */
+const B_ONLY_TAGS = [DNA_T1_A, DNA_T2_P, HSEC_TAG];
+
+const SA_FIELDS = `id domain name accountId tenant { id }
+  virtualAccounts { id externalId name managed smartAccount { id tenant { id } } }`;
+const SMART_ACCOUNTS = `query($tenantId: ID) { smartAccounts(tenantId: $tenantId) { ${SA_FIELDS} } }`;
+const CONFIGURE_SA = `mutation($input: ConfigureSmartAccountInput!) { configureSmartAccount(input: $input) { ${SA_FIELDS} } }`;
+const VA_FIELDS = 'id externalId name managed smartAccount { id tenant { id } }';
+const SET_MANAGED = `mutation($input: SetManagedVirtualAccountsInput!) { setManagedVirtualAccounts(input: $input) { ${VA_FIELDS} } }`;
+const ENTITLEMENTS = `query($includeUnmanaged: Boolean!) {
+  entitlements(includeUnmanaged: $includeUnmanaged) { id tag displayName category level tier managed obsolete assignable }
+}`;
+const LICENSE_FIELDS = 'id tenant { id } virtualAccount { id } entitlement { tag } billingType subscriptionId quantity inUse available endDate';
+const LICENSES = `query($tenantId: ID, $virtualAccountId: ID, $entitlementTag: String, $billingType: BillingType, $first: Int, $after: String) {
+  licenses(tenantId: $tenantId, virtualAccountId: $virtualAccountId, entitlementTag: $entitlementTag, billingType: $billingType,
+           first: $first, after: $after) {
+    totalCount
+    edges { cursor node { ${LICENSE_FIELDS} } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const ADD_LICENSES = `mutation($input: AddLicensesInput!) { addLicenses(input: $input) { ${LICENSE_FIELDS} } }`;
+const ASSIGNMENT_FIELDS = 'id status category device { id tenant { id } } license { id tenant { id } } entitlement { tag }';
+const ASSIGN = `mutation($input: AssignLicensesInput!) {
+  assignLicenses(input: $input) { assigned replaced unchanged pending replayed assignments { ${ASSIGNMENT_FIELDS} } }
+}`;
+const RELEASE = `mutation($input: ReleaseLicensesInput!) {
+  releaseLicenses(input: $input) { released unchanged replayed releasedAssignments { ${ASSIGNMENT_FIELDS} } }
+}`;
+const RECONCILE = `mutation($input: ReconcileAssignmentsInput) {
+  reconcileAssignments(input: $input) { reconciled stillPending reconciledAssignments { ${ASSIGNMENT_FIELDS} } }
+}`;
+const AUDIT_EVENTS = `query($tenantId: ID, $first: Int, $after: String) {
+  auditEvents(tenantId: $tenantId, first: $first, after: $after) {
+    totalCount
+    edges { cursor node { id action actorSubject targetType targetIds details tenant { id } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const DASHBOARD = `query($tenantId: ID) { licenseDashboard(tenantId: $tenantId) { ...Figures tenants { ...Figures } } }
+fragment Figures on LicenseDashboard {
+  tenant { id slug }
+  entitlements { entitlement { tag } billingType lines purchased inUse available }
+  devices { total licensed unlicensed pendingReconciliation }
+  compliance { compliant outOfCompliance reasons { reason devices } }
+  expiring { within30Days within90Days expired }
+}`;
+const LICENSING_NODE = `query($id: ID!) {
+  node(id: $id) {
+    __typename id
+    ... on SmartAccount { domain name accountId tenant { id } }
+    ... on VirtualAccount { externalId name managed }
+    ... on License { subscriptionId quantity inUse tenant { id } }
+    ... on LicenseAssignment { status device { id } }
+    ... on AuditEvent { action targetIds tenant { id } }
+    ... on Entitlement { tag displayName }
+  }
+}`;
+
+interface IdRef {
+  id: string;
+}
+interface VirtualAccountNode {
+  id: string;
+  externalId: string;
+  name: string;
+  managed: boolean;
+  smartAccount: { id: string; tenant: IdRef };
+}
+interface SmartAccountNode {
+  id: string;
+  domain: string;
+  name: string;
+  accountId: string;
+  tenant: IdRef;
+  virtualAccounts: VirtualAccountNode[];
+}
+interface EntitlementNode {
+  id: string;
+  tag: string;
+  displayName: string;
+  category: string;
+  level: string | null;
+  tier: string | null;
+  managed: boolean;
+  obsolete: boolean;
+  assignable: boolean;
+}
+interface LicenseNode {
+  id: string;
+  tenant: IdRef;
+  virtualAccount: IdRef;
+  entitlement: { tag: string };
+  billingType: string;
+  subscriptionId: string;
+  quantity: number;
+  inUse: number;
+  available: number | null;
+  endDate: string;
+}
+interface AssignmentNode {
+  id: string;
+  status: string;
+  category: string;
+  device: { id: string; tenant: IdRef };
+  license: { id: string; tenant: IdRef } | null;
+  entitlement: { tag: string };
+}
+interface AuditEventNode {
+  id: string;
+  action: string;
+  actorSubject: string;
+  targetType: string;
+  targetIds: string[];
+  details: Record<string, unknown>;
+  tenant: IdRef;
+}
+interface Page<T> {
+  totalCount: number;
+  edges: { cursor: string; node: T }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+interface UsageFigure {
+  tag: string;
+  billingType: string;
+  lines: number;
+  purchased: number;
+  inUse: number;
+  available: number | null;
+}
+interface DashboardFigures {
+  entitlements: UsageFigure[];
+  devices: { total: number; licensed: number; unlicensed: number; pendingReconciliation: number };
+  compliance: { compliant: number; outOfCompliance: number; reasons: { reason: string; devices: number }[] };
+  expiring: { within30Days: number; within90Days: number; expired: number };
+}
+interface DashboardNode extends Omit<DashboardFigures, 'entitlements'> {
+  tenant: { id: string; slug: string } | null;
+  entitlements: { entitlement: { tag: string }; billingType: string; lines: number; purchased: number; inUse: number; available: number | null }[];
+  tenants?: DashboardNode[] | null;
+}
+interface AssignPayload {
+  assigned: number;
+  replaced: number;
+  unchanged: number;
+  pending: number;
+  replayed: boolean;
+  assignments: AssignmentNode[];
+}
+interface ReleasePayload {
+  released: number;
+  unchanged: number;
+  replayed: boolean;
+  releasedAssignments: AssignmentNode[];
+}
+interface ReconcilePayload {
+  reconciled: number;
+  stillPending: number;
+  reconciledAssignments: AssignmentNode[];
+}
+interface LicensingNodeData {
+  node: ({ __typename: string; id: string } & Record<string, unknown>) | null;
+}
+interface LicenseLineInput {
+  virtualAccountId: string;
+  entitlementTag: string;
+  billingType: 'PREPAID' | 'POSTPAID';
+  billingModel: 'A_LA_CARTE' | 'ENTERPRISE_AGREEMENT' | 'MSLA_U' | 'MSLA_C';
+  subscriptionId: string;
+  licenseType: 'TERM' | 'DEMO';
+  quantity: number;
+  startDate: string;
+  endDate: string;
+}
+interface AccountInput {
+  tenantId?: string;
+  domain: string;
+  name: string;
+  accountId: string;
+  virtualAccounts?: { externalId: string; name: string }[];
+}
+
+type GlobalType = 'Tenant' | 'Device' | 'Entitlement' | 'SmartAccount' | 'VirtualAccount' | 'License' | 'LicenseAssignment' | 'AuditEvent';
+
+/** The API's global id for a database uuid: base64url("<Type>:<uuid>"), as documented for node(id:). */
+function globalIdOf(type: GlobalType, uuid: string): string {
+  return Buffer.from(`${type}:${uuid}`, 'utf8').toString('base64url');
+}
+
+/** The uuid inside a global id. */
+function uuidOf(globalId: string): string {
+  return Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1];
+}
+
+function licenseLine(virtualAccountId: string, entitlementTag: string, subscriptionId: string, quantity: number, overrides: Partial<LicenseLineInput> = {}): LicenseLineInput {
+  return {
+    virtualAccountId,
+    entitlementTag,
+    billingType: 'PREPAID',
+    billingModel: 'A_LA_CARTE',
+    subscriptionId,
+    licenseType: 'TERM',
+    quantity,
+    startDate: '2020-01-01',
+    endDate: '2099-12-31',
+    ...overrides,
+  };
+}
+
+/** A date `days` from today (UTC), as a LocalDate. */
+function inDays(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+const sorted = (values: readonly string[]): string[] => [...values].sort();
+
+/**
+ * All errors (messages, paths and extensions) with each probed value replaced by a placeholder
+ * naming its position: what is left must not depend on whose ids they were.
+ */
+function errorsWithout(res: GraphQLResponse<unknown>, probed: readonly string[]): unknown {
+  let text = JSON.stringify(res.body.errors ?? []);
+  probed.forEach((value, i) => {
+    text = text.split(value).join(`<probe${i}>`);
+  });
+  return JSON.parse(text) as unknown;
+}
+
 interface TenantNode {
   id: string;
   slug: string;
@@ -62,8 +296,27 @@ interface RegisterData {
   registerDevices: { created: number; updated: number; devices: { id: string; uuid: string; hostname: string; tenant: TenantNode }[] };
 }
 
+interface AlphaWorld {
+  smartAccountId: string;
+  vaId: string;
+  licenseId: string;
+  /** Device global ids by chassis uuid. */
+  devices: Record<string, string>;
+  assignmentIds: string[];
+}
+interface BravoWorld {
+  smartAccountId: string;
+  /** Managed virtual account. */
+  vaProdId: string;
+  /** Unmanaged virtual account. */
+  vaLabId: string;
+  licenseIds: string[];
+  devices: Record<string, string>;
+  assignmentIds: string[];
+}
+
 /** A well-formed global id for something that does not exist (ids are otherwise taken from responses). */
-function missingGlobalId(type: 'Tenant' | 'Device'): string {
+function missingGlobalId(type: GlobalType): string {
   return Buffer.from(`${type}:${randomUUID()}`, 'utf8').toString('base64url');
 }
 
@@ -82,6 +335,9 @@ describe('tenant isolation', () => {
   let b: TenantFixture;
   /** B's device ids as the API returned them to B's admin. */
   let bDeviceIds: string[];
+  /** A's and B's license worlds (smart/virtual accounts, license lines, assignments), built via the API. */
+  let alpha: AlphaWorld;
+  let bravo: BravoWorld;
 
   const tokenA = (role: TenantRole) => server.token(role, a.uuid, { sub: `alice-${role}` });
   const tokenB = (role: TenantRole) => server.token(role, b.uuid, { sub: `bob-${role}` });
@@ -102,11 +358,256 @@ describe('tenant isolation', () => {
     return row.n;
   }
 
+  /** Everything of one tenant's license domain, and its devices, as stored (read as the owner, bypassing RLS). */
+  async function licensingRows(tenantUuid: string): Promise<Record<string, unknown[]>> {
+    const out: Record<string, unknown[]> = { device: await deviceRows(tenantUuid) };
+    for (const table of ['smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event']) {
+      const rows = await server.sql<{ row: unknown }>(
+        `select to_jsonb(t) as row from ${table} t where tenant_id = $1 order by to_jsonb(t)::text`,
+        [tenantUuid],
+      );
+      out[table] = rows.map((r) => r.row);
+    }
+    return out;
+  }
+
+  /** Runs `attempt` and checks that not one stored row of the given tenants changed. */
+  async function expectUntouched<T>(tenants: readonly TenantFixture[], attempt: () => Promise<T>): Promise<T> {
+    const before = await Promise.all(tenants.map((t) => licensingRows(t.uuid)));
+    const result = await attempt();
+    const after = await Promise.all(tenants.map((t) => licensingRows(t.uuid)));
+    tenants.forEach((t, i) => expect({ tenant: t.slug, rows: after[i] }).toEqual({ tenant: t.slug, rows: before[i] }));
+    return result;
+  }
+
+  async function count(text: string, params: unknown[] = []): Promise<number> {
+    const [row] = await server.sql<{ n: number }>(text, params);
+    return row.n;
+  }
+
+  async function idsOf(type: GlobalType, table: string, tenantUuid: string): Promise<string[]> {
+    const rows = await server.sql<{ id: string }>(`select id from ${table} where tenant_id = $1`, [tenantUuid]);
+    return sorted(rows.map((r) => globalIdOf(type, r.id)));
+  }
+
+  /** Data of a call that must succeed (world setup and positive controls). */
+  async function ok<T>(query: string, variables: Record<string, unknown>, token: string): Promise<T> {
+    const res = await server.graphql<T>(query, variables, token);
+    if (res.body.errors || !res.body.data) throw new Error(`expected success, got ${JSON.stringify(res.body.errors)}`);
+    return res.body.data;
+  }
+
+  /**
+   * `query` with B's tenant id (global and bare-uuid spellings) is refused with `code`, and answered
+   * exactly as the same call naming a tenant that does not exist; nothing of B shows.
+   */
+  async function expectTenantIdRefusedLikeMissing(
+    query: string,
+    variablesFor: (tenantId: string) => Record<string, unknown>,
+    token: string,
+    code: string,
+  ): Promise<void> {
+    for (const [bId, missing] of [
+      [b.id, missingGlobalId('Tenant')],
+      [b.uuid, randomUUID()],
+    ]) {
+      const forB = await server.graphql(query, variablesFor(bId), token);
+      const forMissing = await server.graphql(query, variablesFor(missing), token);
+      expect(forB.body.data ?? null).toBeNull();
+      expect(forB.body.errors?.[0].extensions?.code).toBe(code);
+      expect(errorsWithout(forB, [bId])).toEqual(errorsWithout(forMissing, [missing]));
+      expect(JSON.stringify(forB.body)).not.toMatch(/bravo/i);
+    }
+  }
+
+  /** Figures of the license dashboard computed here from the tables (all tenants when `tenantUuid` is null). */
+  async function expectedDashboard(tenantUuid: string | null): Promise<DashboardFigures> {
+    const params = tenantUuid ? [tenantUuid] : [];
+    const usage = await server.sql<UsageFigure>(
+      `select e.tag, l.billing_type as "billingType", count(*)::int as lines, sum(l.quantity)::int as purchased,
+              sum(u.n)::int as "inUse",
+              case when l.billing_type = 'PREPAID' then sum(greatest(l.quantity - u.n, 0))::int end as available
+         from license l join entitlement e on e.id = l.entitlement_id
+        cross join lateral (select count(*)::int as n from assignment a
+                             where a.license_id = l.id and a.released_at is null) u
+        where l.end_date >= current_date ${tenantUuid ? 'and l.tenant_id = $1' : ''}
+        group by e.tag, l.billing_type`,
+      params,
+    );
+    const [devices] = await server.sql<{ total: number; licensed: number; pending: number }>(
+      `select count(*)::int as total,
+              count(*) filter (where exists (select 1 from assignment a where a.device_id = d.id and a.category = 'DNA'
+                                              and a.status = 'ACTIVE' and a.released_at is null))::int as licensed,
+              count(*) filter (where exists (select 1 from assignment a where a.device_id = d.id
+                                              and a.status = 'PENDING_RECONCILIATION' and a.released_at is null))::int as pending
+         from device d ${tenantUuid ? 'where d.tenant_id = $1' : ''}`,
+      params,
+    );
+    const [compliance] = await server.sql<{ compliant: number }>(
+      `select count(*) filter (where cardinality(c.reasons) = 0)::int as compliant
+         from device_compliance c ${tenantUuid ? 'where c.tenant_id = $1' : ''}`,
+      params,
+    );
+    const reasons = await server.sql<{ reason: string; devices: number }>(
+      `select r.reason, count(*)::int as devices from device_compliance c cross join lateral unnest(c.reasons) as r(reason)
+         ${tenantUuid ? 'where c.tenant_id = $1' : ''} group by r.reason`,
+      params,
+    );
+    const [expiring] = await server.sql<DashboardFigures['expiring']>(
+      `select count(*) filter (where l.end_date >= current_date and l.end_date < current_date + 30)::int as "within30Days",
+              count(*) filter (where l.end_date >= current_date and l.end_date < current_date + 90)::int as "within90Days",
+              count(*) filter (where l.end_date < current_date)::int as expired
+         from license l ${tenantUuid ? 'where l.tenant_id = $1' : ''}`,
+      params,
+    );
+    return {
+      entitlements: sortUsage(usage),
+      devices: {
+        total: devices.total,
+        licensed: devices.licensed,
+        unlicensed: devices.total - devices.licensed,
+        pendingReconciliation: devices.pending,
+      },
+      compliance: {
+        compliant: compliance.compliant,
+        outOfCompliance: devices.total - compliance.compliant,
+        reasons: [...reasons].sort((x, y) => x.reason.localeCompare(y.reason)),
+      },
+      expiring,
+    };
+  }
+
+  function sortUsage(usage: UsageFigure[]): UsageFigure[] {
+    return [...usage].sort((x, y) => x.tag.localeCompare(y.tag) || x.billingType.localeCompare(y.billingType));
+  }
+
+  /** The figures of a dashboard the API returned, in the shape of expectedDashboard. */
+  function figuresOf(d: DashboardNode): DashboardFigures {
+    return {
+      entitlements: sortUsage(
+        d.entitlements.map((e) => ({
+          tag: e.entitlement.tag,
+          billingType: e.billingType,
+          lines: e.lines,
+          purchased: e.purchased,
+          inUse: e.inUse,
+          available: e.available,
+        })),
+      ),
+      devices: d.devices,
+      compliance: { ...d.compliance, reasons: [...d.compliance.reasons].sort((x, y) => x.reason.localeCompare(y.reason)) },
+      expiring: d.expiring,
+    };
+  }
+
+  async function dashboardOf(token: string, tenantId?: string): Promise<DashboardNode> {
+    return (await ok<{ licenseDashboard: DashboardNode }>(DASHBOARD, { tenantId }, token)).licenseDashboard;
+  }
+
+  async function assign(token: string, input: Record<string, unknown>): Promise<AssignPayload> {
+    return (await ok<{ assignLicenses: AssignPayload }>(ASSIGN, { input }, token)).assignLicenses;
+  }
+
+  async function configureAccount(token: string, input: AccountInput): Promise<SmartAccountNode> {
+    return (await ok<{ configureSmartAccount: SmartAccountNode }>(CONFIGURE_SA, { input }, token)).configureSmartAccount;
+  }
+
+  async function manage(token: string, virtualAccountIds: string[], tenantId?: string): Promise<VirtualAccountNode[]> {
+    return (await ok<{ setManagedVirtualAccounts: VirtualAccountNode[] }>(SET_MANAGED, { input: { tenantId, virtualAccountIds } }, token))
+      .setManagedVirtualAccounts;
+  }
+
+  async function addLines(tenant: TenantFixture, licenses: LicenseLineInput[]): Promise<LicenseNode[]> {
+    return (await ok<{ addLicenses: LicenseNode[] }>(ADD_LICENSES, { input: { tenantId: tenant.id, licenses } }, server.token('PROVIDER_ADMIN')))
+      .addLicenses;
+  }
+
+  /**
+   * Both license worlds, built through the API the way customers and the provider would:
+   * a trial assignment pending reconciliation, a smart account with virtual accounts (some managed),
+   * license lines added by the provider, and assignments. B's differs from A's in every figure.
+   */
+  async function buildLicenseWorlds(aDevices: { id: string; uuid: string }[]): Promise<void> {
+    const adminA = tokenA('TENANT_ADMIN');
+    const adminB = tokenB('TENANT_ADMIN');
+    // Devices of B's own for positive controls that change assignments (all run 17.9.3a, >= 17.3.2).
+    const bExtra = await registerDevices(server, adminB, [5, 6, 7, 8].map((n) =>
+      deviceInput(60 + n, { uuid: `BRAVO-LIC-${n}`, hostname: `bravo-lic-${n}.example`, hsecCompatible: true }),
+    ));
+    const aDevice = Object.fromEntries(aDevices.map((d) => [d.uuid, d.id]));
+    const bAll = await server.sql<{ id: string; uuid: string }>('select id, uuid from device where tenant_id = $1', [b.uuid]);
+    const bDevice = Object.fromEntries(bAll.map((d) => [d.uuid, globalIdOf('Device', d.id)]));
+    expect(bExtra.map((d) => d.id)).toEqual([5, 6, 7, 8].map((n) => bDevice[`BRAVO-LIC-${n}`]));
+
+    // Trial: before any smart account, default entitlements wait for reconciliation.
+    const aPending = await assign(adminA, { deviceIds: [aDevice['ALPHA-0003']], level: 'ADVANTAGE', tier: 'T1' });
+    const bPending = await assign(adminB, { deviceIds: [bDevice['BRAVO-0003']], level: 'ADVANTAGE', tier: 'T1' });
+    expect([aPending.pending, bPending.pending]).toEqual([1, 1]);
+
+    const aAccount = await configureAccount(adminA, {
+      domain: 'alpha.example',
+      name: 'Alpha SA',
+      accountId: 'ALPHA-SA-1',
+      virtualAccounts: [{ externalId: 'VA-ALPHA-MAIN', name: 'Alpha Main' }],
+    });
+    const bAccount = await configureAccount(adminB, {
+      domain: 'bravo-secret.example',
+      name: 'Bravo Secret SA',
+      accountId: 'BRAVO-SA-1',
+      virtualAccounts: [
+        { externalId: 'VA-PROD-7731', name: 'Bravo Production' },
+        { externalId: 'VA-LAB-7732', name: 'Bravo Lab' },
+      ],
+    });
+    const vaOf = (account: SmartAccountNode, externalId: string): string =>
+      account.virtualAccounts.find((v) => v.externalId === externalId)?.id ?? '';
+    const aVa = vaOf(aAccount, 'VA-ALPHA-MAIN');
+    const bProd = vaOf(bAccount, 'VA-PROD-7731');
+    const bLab = vaOf(bAccount, 'VA-LAB-7732');
+    await manage(adminA, [aVa]);
+    await manage(adminB, [bProd]);
+
+    const [aLine] = await addLines(a, [licenseLine(aVa, DNA_T0_E, 'ALPHA-SUB-1', 3)]);
+    const bLines = await addLines(b, [
+      licenseLine(bProd, DNA_T1_A, 'BRAVO-SUB-1', 8),
+      licenseLine(bProd, HSEC_TAG, 'BRAVO-SUB-2', 3, { billingModel: 'ENTERPRISE_AGREEMENT' }),
+      licenseLine(bProd, DNA_T2_P, 'BRAVO-MSLA-1', 0, { billingType: 'POSTPAID', billingModel: 'MSLA_U', endDate: inDays(20) }),
+      // In the unmanaged VA: kept and shown, never offered for assignment.
+      licenseLine(bLab, DNA_T0_E, 'BRAVO-SUB-LAB', 7),
+    ]);
+
+    const aActive = await assign(adminA, { deviceIds: [aDevice['ALPHA-0001']], level: 'ESSENTIALS', tier: 'T0' });
+    const bActive = await assign(adminB, {
+      deviceIds: [bDevice['BRAVO-0001'], bDevice['BRAVO-LIC-5']],
+      level: 'ADVANTAGE',
+      tier: 'T1',
+      idempotencyKey: 'bravo-assign-1',
+    });
+    const bHsec = await assign(adminB, { deviceIds: [bDevice['BRAVO-SHARED']], hsec: true });
+    expect([aActive.assigned, bActive.assigned, bHsec.assigned]).toEqual([1, 2, 1]);
+
+    alpha = {
+      smartAccountId: aAccount.id,
+      vaId: aVa,
+      licenseId: aLine.id,
+      devices: aDevice,
+      assignmentIds: [...aPending.assignments, ...aActive.assignments].map((x) => x.id),
+    };
+    bravo = {
+      smartAccountId: bAccount.id,
+      vaProdId: bProd,
+      vaLabId: bLab,
+      licenseIds: bLines.map((l) => l.id),
+      devices: bDevice,
+      assignmentIds: [...bPending.assignments, ...bActive.assignments, ...bHsec.assignments].map((x) => x.id),
+    };
+  }
+
   beforeAll(async () => {
     server = await startTestServer();
     a = await createTenant(server, 'iso-alpha', 'Alpha Networks');
     b = await createTenant(server, 'iso-bravo', 'Bravo Secret Corp');
-    await registerDevices(server, server.token('TENANT_ADMIN', a.uuid), [
+    const aDevices = await registerDevices(server, server.token('TENANT_ADMIN', a.uuid), [
       deviceInput(1, { uuid: 'ALPHA-0001', hostname: 'alpha-edge-1.example' }),
       deviceInput(2, { uuid: 'ALPHA-0002', hostname: 'alpha-edge-2.example' }),
       deviceInput(3, { uuid: 'ALPHA-0003', hostname: 'alpha-edge-3.example' }),
@@ -119,6 +620,7 @@ describe('tenant isolation', () => {
       deviceInput(14, { uuid: 'BRAVO-SHARED', hostname: 'bravo-shared.example' }),
     ]);
     bDeviceIds = bDevices.map((d) => d.id);
+    await buildLicenseWorlds(aDevices);
   });
   afterAll(async () => {
     await server?.close();
@@ -236,6 +738,75 @@ describe('tenant isolation', () => {
       it("lets a provider fetch B's devices by the same ids that A cannot see", async () => {
         const res = await server.graphql<NodeData>(NODE, { id: bDeviceIds[0] }, server.token('PROVIDER_OPERATOR'));
         expect(res.body.data!.node).toMatchObject({ __typename: 'Device', uuid: 'BRAVO-0001', tenant: { id: b.id } });
+      });
+
+      /** Every object of B's license domain, by type, with its global id as the API hands it out. */
+      const bLicensingObjects = async (): Promise<[GlobalType, string][]> => [
+        ['SmartAccount', bravo.smartAccountId],
+        ['VirtualAccount', bravo.vaProdId],
+        ['VirtualAccount', bravo.vaLabId],
+        ...bravo.licenseIds.map((id): [GlobalType, string] => ['License', id]),
+        ...bravo.assignmentIds.map((id): [GlobalType, string] => ['LicenseAssignment', id]),
+        ...(await idsOf('AuditEvent', 'audit_event', b.uuid)).map((id): [GlobalType, string] => ['AuditEvent', id]),
+      ];
+
+      it.each(TENANT_ROLES)(
+        "answers a %s of A null for each of B's smart account, virtual accounts, licenses, assignments and audit events, exactly as for a random id of the type",
+        async (role) => {
+          const token = tokenA(role);
+          const objects = await bLicensingObjects();
+          expect(objects.filter(([type]) => type === 'AuditEvent').length).toBeGreaterThan(0);
+          for (const [type, id] of objects) {
+            const forMissing = await server.graphql(LICENSING_NODE, { id: missingGlobalId(type) }, token);
+            const forB = await server.graphql(LICENSING_NODE, { id }, token);
+            expect(forMissing.body).toEqual({ data: { node: null } });
+            expect({ type, id, body: forB.body }).toEqual({ type, id, body: forMissing.body });
+          }
+        },
+      );
+
+      it.each(TENANT_ROLES)("lets a %s of B fetch each of B's license-domain objects by the ids A got null for", async (role) => {
+        for (const [type, id] of await bLicensingObjects()) {
+          const res = await server.graphql<LicensingNodeData>(LICENSING_NODE, { id }, tokenB(role));
+          expect(res.body.errors).toBeUndefined();
+          expect({ type, node: res.body.data!.node }).toMatchObject({ type, node: { __typename: type, id } });
+        }
+      });
+
+      it.each(TENANT_ROLES)("lets a %s of A fetch A's own smart account, virtual account, license and assignments", async (role) => {
+        const own: [GlobalType, string][] = [
+          ['SmartAccount', alpha.smartAccountId],
+          ['VirtualAccount', alpha.vaId],
+          ['License', alpha.licenseId],
+          ...alpha.assignmentIds.map((id): [GlobalType, string] => ['LicenseAssignment', id]),
+        ];
+        for (const [type, id] of own) {
+          const res = await server.graphql<LicensingNodeData>(LICENSING_NODE, { id }, tokenA(role));
+          expect({ type, node: res.body.data!.node }).toMatchObject({ type, node: { __typename: type, id } });
+        }
+      });
+
+      it("lets a provider fetch B's license-domain objects by the same ids that A cannot see", async () => {
+        for (const [type, id] of await bLicensingObjects()) {
+          const res = await server.graphql<LicensingNodeData>(LICENSING_NODE, { id }, server.token('PROVIDER_OPERATOR'));
+          expect({ type, node: res.body.data!.node }).toMatchObject({ type, node: { __typename: type, id } });
+        }
+      });
+
+      it('resolves an entitlement of the global catalog by id to the same node for A, B and a provider', async () => {
+        // Entitlements are global reference data, not tenant-owned: the one B bought is visible to A too.
+        const catalog = (await ok<{ entitlements: EntitlementNode[] }>(ENTITLEMENTS, { includeUnmanaged: true }, tokenB('TENANT_OPERATOR')))
+          .entitlements;
+        const bought = catalog.find((e) => e.tag === DNA_T1_A);
+        expect(bought).toBeDefined();
+        const answers = [];
+        for (const token of [tokenA('TENANT_OPERATOR'), tokenA('TENANT_ADMIN'), tokenB('TENANT_OPERATOR'), server.token('PROVIDER_OPERATOR')]) {
+          answers.push((await server.graphql<LicensingNodeData>(LICENSING_NODE, { id: bought!.id }, token)).body);
+        }
+        expect(answers[0]).toEqual({
+          data: { node: { __typename: 'Entitlement', id: bought!.id, tag: DNA_T1_A, displayName: 'Routing DNA Advantage: Tier 1' } },
+        });
+        for (const other of answers.slice(1)) expect(other).toEqual(answers[0]);
       });
     },
 
@@ -455,6 +1026,793 @@ describe('tenant isolation', () => {
         expect((await server.graphql(TENANT, { id: c.id }, tokenA('TENANT_ADMIN'))).body).toEqual({ data: { tenant: null } });
         const list = await server.graphql<{ tenants: { edges: { node: TenantNode }[] } }>(TENANTS, { first: 100 }, tokenA('TENANT_ADMIN'));
         expect(list.body.data!.tenants.edges.map((e) => e.node.id)).toEqual([a.id]);
+      });
+    },
+
+    'Query.entitlements': () => {
+      // The entitlement catalog is global reference data seeded by a migration, not tenant-owned: every
+      // viewer reads the same lines, and what a tenant bought never changes them. So the cross-tenant
+      // property here is "identical for everyone, and nothing tenant-specific in it", not "hidden".
+      it.each([false, true])(
+        'gives both tenants (every role) and the providers the same catalog, equal to the seeded table (includeUnmanaged: %s)',
+        async (includeUnmanaged) => {
+          const seeded = await server.sql<{ tag: string }>(
+            `select tag from entitlement ${includeUnmanaged ? '' : 'where managed and not obsolete'} order by sort_order`,
+          );
+          const tokens = [...TENANT_ROLES.flatMap((r) => [tokenA(r), tokenB(r)]), server.token('PROVIDER_ADMIN'), server.token('PROVIDER_OPERATOR')];
+          const answers = [];
+          for (const token of tokens) {
+            const res = await server.graphql<{ entitlements: EntitlementNode[] }>(ENTITLEMENTS, { includeUnmanaged }, token);
+            expect(res.body.errors).toBeUndefined();
+            answers.push(res.body.data!.entitlements);
+          }
+          expect(answers[0].map((e) => e.tag)).toEqual(seeded.map((r) => r.tag));
+          for (const other of answers.slice(1)) expect(other).toEqual(answers[0]);
+        },
+      );
+
+      it("does not change A's catalog when the provider adds B license lines of an entitlement A has none of", async () => {
+        const before = await server.graphql(ENTITLEMENTS, { includeUnmanaged: true }, tokenA('TENANT_OPERATOR'));
+        const premier = 'regid.2020-10.com.cisco.DSTACK_T3_P';
+        const [added] = await addLines(b, [licenseLine(bravo.vaProdId, premier, 'BRAVO-SUB-T3P', 2)]);
+        // Control: the line is B's.
+        expect(added).toMatchObject({ tenant: { id: b.id }, entitlement: { tag: premier } });
+        const after = await server.graphql(ENTITLEMENTS, { includeUnmanaged: true }, tokenA('TENANT_OPERATOR'));
+        expect(after.body).toEqual(before.body);
+      });
+    },
+
+    'Query.smartAccounts': () => {
+      it.each(TENANT_ROLES)("lists only A's smart account and A's virtual accounts for a %s of A, with or without A's tenantId", async (role) => {
+        const expectedVas = await idsOf('VirtualAccount', 'virtual_account', a.uuid);
+        for (const tenantId of [undefined, a.id]) {
+          const res = await server.graphql<{ smartAccounts: SmartAccountNode[] }>(SMART_ACCOUNTS, { tenantId }, tokenA(role));
+          expect(res.body.errors).toBeUndefined();
+          const accounts = res.body.data!.smartAccounts;
+          expect(accounts.map((x) => [x.id, x.tenant.id, x.accountId])).toEqual([[alpha.smartAccountId, a.id, 'ALPHA-SA-1']]);
+          expect(sorted(accounts[0].virtualAccounts.map((v) => v.id))).toEqual(expectedVas);
+          expect(accounts[0].virtualAccounts.every((v) => v.smartAccount.tenant.id === a.id)).toBe(true);
+          expect(JSON.stringify(res.body)).not.toMatch(/bravo/i);
+        }
+      });
+
+      it.each(TENANT_ROLES)('answers a %s of A NOT_FOUND for smartAccounts(tenantId: B), exactly as for a nonexistent tenant', async (role) => {
+        await expectTenantIdRefusedLikeMissing(SMART_ACCOUNTS, (tenantId) => ({ tenantId }), tokenA(role), 'NOT_FOUND');
+      });
+
+      it.each(TENANT_ROLES)("lets a %s of B list B's smart account with its managed and unmanaged virtual accounts", async (role) => {
+        const stored = await server.sql<{ id: string; managed: boolean }>('select id, managed from virtual_account where tenant_id = $1', [b.uuid]);
+        const res = await server.graphql<{ smartAccounts: SmartAccountNode[] }>(SMART_ACCOUNTS, {}, tokenB(role));
+        expect(res.body.errors).toBeUndefined();
+        const [account, ...more] = res.body.data!.smartAccounts;
+        expect(more).toEqual([]);
+        expect(account).toMatchObject({ id: bravo.smartAccountId, domain: 'bravo-secret.example', accountId: 'BRAVO-SA-1', tenant: { id: b.id } });
+        expect(account.virtualAccounts.map((v) => [v.id, v.managed]).sort()).toEqual(
+          stored.map((r) => [globalIdOf('VirtualAccount', r.id), r.managed]).sort(),
+        );
+        expect(account.virtualAccounts.find((v) => v.id === bravo.vaProdId)?.managed).toBe(true);
+        expect(account.virtualAccounts.find((v) => v.id === bravo.vaLabId)?.managed).toBe(false);
+      });
+
+      it('shows providers every smart account without tenantId, and only B\'s with tenantId B', async () => {
+        for (const role of ['PROVIDER_ADMIN', 'PROVIDER_OPERATOR'] as const) {
+          const all = await server.graphql<{ smartAccounts: SmartAccountNode[] }>(SMART_ACCOUNTS, {}, server.token(role));
+          expect(all.body.errors).toBeUndefined();
+          const ids = all.body.data!.smartAccounts.map((x) => x.id);
+          expect(ids).toEqual(expect.arrayContaining([alpha.smartAccountId, bravo.smartAccountId]));
+          expect(ids.length).toBe(await count('select count(*)::int as n from smart_account'));
+          const onlyB = await server.graphql<{ smartAccounts: SmartAccountNode[] }>(SMART_ACCOUNTS, { tenantId: b.id }, server.token(role));
+          expect(onlyB.body.data!.smartAccounts.map((x) => x.id)).toEqual([bravo.smartAccountId]);
+        }
+      });
+    },
+
+    'Query.licenses': () => {
+      it.each(TENANT_ROLES)("lists exactly A's license lines for a %s of A, with or without A's tenantId", async (role) => {
+        const expected = await idsOf('License', 'license', a.uuid);
+        expect(expected.length).toBeGreaterThan(0);
+        for (const tenantId of [undefined, a.id]) {
+          const res = await server.graphql<{ licenses: Page<LicenseNode> }>(LICENSES, { tenantId, first: 100 }, tokenA(role));
+          expect(res.body.errors).toBeUndefined();
+          const page = res.body.data!.licenses;
+          expect(page.totalCount).toBe(expected.length);
+          expect(sorted(page.edges.map((e) => e.node.id))).toEqual(expected);
+          expect(page.edges.every((e) => e.node.tenant.id === a.id)).toBe(true);
+          expect(page.edges.map((e) => e.node.entitlement.tag).filter((tag) => B_ONLY_TAGS.includes(tag))).toEqual([]);
+          expect(JSON.stringify(res.body)).not.toMatch(/bravo/i);
+        }
+      });
+
+      it.each(TENANT_ROLES)('answers a %s of A NOT_FOUND for licenses(tenantId: B), exactly as for a nonexistent tenant', async (role) => {
+        await expectTenantIdRefusedLikeMissing(LICENSES, (tenantId) => ({ tenantId, first: 100 }), tokenA(role), 'NOT_FOUND');
+      });
+
+      it.each(TENANT_ROLES)(
+        "gives a %s of A for B's virtual account ids (managed, unmanaged, bare uuid) exactly the answer for a random virtual account id: no lines",
+        async (role) => {
+          const forMissing = await server.graphql(LICENSES, { virtualAccountId: missingGlobalId('VirtualAccount'), first: 100 }, tokenA(role));
+          expect(forMissing.body).toEqual({
+            data: { licenses: { totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } } },
+          });
+          for (const virtualAccountId of [bravo.vaProdId, bravo.vaLabId, uuidOf(bravo.vaProdId)]) {
+            const forB = await server.graphql(LICENSES, { virtualAccountId, first: 100 }, tokenA(role));
+            expect(forB.body).toEqual(forMissing.body);
+          }
+          // Control: B gets its lines by the same ids.
+          for (const [virtualAccountId, table] of [
+            [bravo.vaProdId, 'VA-PROD-7731'],
+            [bravo.vaLabId, 'VA-LAB-7732'],
+          ]) {
+            const stored = await count(
+              'select count(*)::int as n from license l join virtual_account v on v.id = l.virtual_account_id where v.external_id = $1 and v.tenant_id = $2',
+              [table, b.uuid],
+            );
+            expect(stored).toBeGreaterThan(0);
+            const forOwner = await server.graphql<{ licenses: Page<LicenseNode> }>(LICENSES, { virtualAccountId, first: 100 }, tokenB(role));
+            expect(forOwner.body.data!.licenses.totalCount).toBe(stored);
+            expect(forOwner.body.data!.licenses.edges.every((e) => e.node.virtualAccount.id === virtualAccountId)).toBe(true);
+          }
+        },
+      );
+
+      it.each(TENANT_ROLES)(
+        'gives a %s of A an empty list for entitlement tags only B holds, and only its own line for a tag both hold',
+        async (role) => {
+          for (const entitlementTag of B_ONLY_TAGS) {
+            const forB = await server.graphql<{ licenses: Page<LicenseNode> }>(LICENSES, { entitlementTag, first: 100 }, tokenB(role));
+            expect(forB.body.data!.licenses.totalCount).toBeGreaterThan(0);
+            const forA = await server.graphql<{ licenses: Page<LicenseNode> }>(LICENSES, { entitlementTag, first: 100 }, tokenA(role));
+            expect(forA.body.errors).toBeUndefined();
+            expect(forA.body.data!.licenses).toEqual({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+          }
+          const shared = await server.graphql<{ licenses: Page<LicenseNode> }>(LICENSES, { entitlementTag: DNA_T0_E, first: 100 }, tokenA(role));
+          expect(shared.body.data!.licenses.edges.map((e) => [e.node.id, e.node.subscriptionId, e.node.quantity])).toEqual([
+            [alpha.licenseId, 'ALPHA-SUB-1', 3],
+          ]);
+          const postpaid = await server.graphql<{ licenses: Page<LicenseNode> }>(LICENSES, { billingType: 'POSTPAID', first: 100 }, tokenA(role));
+          expect(postpaid.body.data!.licenses.totalCount).toBe(0);
+        },
+      );
+
+      it("never shows B's license lines to A when A pages with a cursor taken from B's list", async () => {
+        const bPage = await server.graphql<{ licenses: Page<LicenseNode> }>(LICENSES, { first: 1 }, tokenB('TENANT_OPERATOR'));
+        const cursor = bPage.body.data!.licenses.pageInfo.endCursor;
+        expect(cursor).toEqual(expect.any(String));
+        const res = await server.graphql<{ licenses: Page<LicenseNode> }>(LICENSES, { first: 100, after: cursor }, tokenA('TENANT_OPERATOR'));
+        expect(res.body.errors).toBeUndefined();
+        expect(res.body.data!.licenses.edges.every((e) => e.node.tenant.id === a.id)).toBe(true);
+        expect(res.body.data!.licenses.totalCount).toBe((await idsOf('License', 'license', a.uuid)).length);
+      });
+
+      it('shows providers the lines of both tenants without tenantId, and exactly B\'s with tenantId B', async () => {
+        for (const role of ['PROVIDER_ADMIN', 'PROVIDER_OPERATOR'] as const) {
+          const all = await server.graphql<{ licenses: Page<LicenseNode> }>(LICENSES, { first: 100 }, server.token(role));
+          expect(all.body.errors).toBeUndefined();
+          expect(all.body.data!.licenses.totalCount).toBe(await count('select count(*)::int as n from license'));
+          expect(new Set(all.body.data!.licenses.edges.map((e) => e.node.tenant.id))).toEqual(new Set([a.id, b.id]));
+          const onlyB = await server.graphql<{ licenses: Page<LicenseNode> }>(LICENSES, { tenantId: b.id, first: 100 }, server.token(role));
+          expect(sorted(onlyB.body.data!.licenses.edges.map((e) => e.node.id))).toEqual(await idsOf('License', 'license', b.uuid));
+        }
+      });
+    },
+
+    'Query.licenseDashboard': () => {
+      it.each(TENANT_ROLES)(
+        "gives a %s of A figures computed from A's rows only (devices, licenses, compliance, expiry), with or without A's tenantId",
+        async (role) => {
+          const expected = await expectedDashboard(a.uuid);
+          // A's own line of DSTACK_T0_E is 3; B also holds 7 of it (unmanaged VA): a leak would show 10.
+          expect(expected.entitlements).toEqual([{ tag: DNA_T0_E, billingType: 'PREPAID', lines: 1, purchased: 3, inUse: 1, available: 2 }]);
+          for (const tenantId of [undefined, a.id]) {
+            const res = await server.graphql<{ licenseDashboard: DashboardNode }>(DASHBOARD, { tenantId }, tokenA(role));
+            expect(res.body.errors).toBeUndefined();
+            const dashboard = res.body.data!.licenseDashboard;
+            expect(dashboard.tenant).toEqual({ id: a.id, slug: a.slug });
+            expect(dashboard.tenants).toBeNull();
+            expect(figuresOf(dashboard)).toEqual(expected);
+            expect(JSON.stringify(res.body)).not.toMatch(/bravo|T1_A|T2_P|HSECK9/i);
+          }
+        },
+      );
+
+      it.each(TENANT_ROLES)('answers a %s of A NOT_FOUND for licenseDashboard(tenantId: B), exactly as for a nonexistent tenant', async (role) => {
+        await expectTenantIdRefusedLikeMissing(DASHBOARD, (tenantId) => ({ tenantId }), tokenA(role), 'NOT_FOUND');
+      });
+
+      it.each(TENANT_ROLES)("gives a %s of B figures computed from B's rows, equal to what a provider sees for B", async (role) => {
+        const expected = await expectedDashboard(b.uuid);
+        const mine = await dashboardOf(tokenB(role));
+        expect(mine.tenant).toEqual({ id: b.id, slug: b.slug });
+        expect(figuresOf(mine)).toEqual(expected);
+        expect(expected.devices.pendingReconciliation).toBeGreaterThan(0);
+        expect(expected.expiring.within30Days).toBeGreaterThan(0);
+        const provider = await dashboardOf(server.token('PROVIDER_OPERATOR'), b.id);
+        expect(provider).toEqual(mine);
+      });
+
+      it("leaves A's dashboard unchanged when B buys more of A's entitlement and assigns it, while B's figures move", async () => {
+        const aBefore = await dashboardOf(tokenA('TENANT_OPERATOR'));
+        const bBefore = figuresOf(await dashboardOf(tokenB('TENANT_OPERATOR')));
+        await addLines(b, [licenseLine(bravo.vaProdId, DNA_T0_E, 'BRAVO-SUB-T0E', 4)]);
+        await assign(tokenB('TENANT_OPERATOR'), { deviceIds: [bravo.devices['BRAVO-LIC-7']], level: 'ESSENTIALS', tier: 'T0' });
+        expect(await dashboardOf(tokenA('TENANT_OPERATOR'))).toEqual(aBefore);
+        expect(await dashboardOf(tokenA('TENANT_ADMIN'), a.id)).toEqual(aBefore);
+        // Control: B's figures did move.
+        const bAfter = figuresOf(await dashboardOf(tokenB('TENANT_OPERATOR')));
+        const t0 = (f: DashboardFigures) => f.entitlements.find((e) => e.tag === DNA_T0_E && e.billingType === 'PREPAID');
+        expect(t0(bAfter)).toEqual({ ...t0(bBefore), lines: 2, purchased: 11, inUse: 1, available: 10 });
+        expect(bAfter.devices.licensed).toBe(bBefore.devices.licensed + 1);
+      });
+
+      it('gives providers the all-tenant totals without tenantId, with a per-tenant breakdown equal to each tenant\'s own view', async () => {
+        for (const role of ['PROVIDER_ADMIN', 'PROVIDER_OPERATOR'] as const) {
+          const overall = await dashboardOf(server.token(role));
+          expect(overall.tenant).toBeNull();
+          expect(figuresOf(overall)).toEqual(await expectedDashboard(null));
+          const breakdown = overall.tenants ?? [];
+          expect(breakdown.length).toBe(await count('select count(*)::int as n from tenant'));
+          const entryOf = (t: TenantFixture) => breakdown.find((d) => d.tenant?.id === t.id);
+          expect({ ...entryOf(a), tenants: null }).toEqual(await dashboardOf(tokenA('TENANT_OPERATOR')));
+          expect({ ...entryOf(b), tenants: null }).toEqual(await dashboardOf(tokenB('TENANT_OPERATOR')));
+        }
+      });
+    },
+
+    'Query.auditEvents': () => {
+      it.each(TENANT_ROLES)("lists exactly A's audit events for a %s of A, none naming B's objects, with or without A's tenantId", async (role) => {
+        const expected = await idsOf('AuditEvent', 'audit_event', a.uuid);
+        expect(expected.length).toBeGreaterThan(0);
+        const bTargets = new Set([
+          ...Object.values(bravo.devices),
+          bravo.smartAccountId,
+          bravo.vaProdId,
+          bravo.vaLabId,
+          ...bravo.licenseIds,
+          ...bravo.assignmentIds,
+        ]);
+        for (const tenantId of [undefined, a.id]) {
+          const res = await server.graphql<{ auditEvents: Page<AuditEventNode> }>(AUDIT_EVENTS, { tenantId, first: 100 }, tokenA(role));
+          expect(res.body.errors).toBeUndefined();
+          const page = res.body.data!.auditEvents;
+          expect(page.totalCount).toBe(expected.length);
+          expect(sorted(page.edges.map((e) => e.node.id))).toEqual(expected);
+          expect(page.edges.every((e) => e.node.tenant.id === a.id)).toBe(true);
+          expect(page.edges.flatMap((e) => e.node.targetIds).filter((id) => bTargets.has(id))).toEqual([]);
+          expect(page.edges.map((e) => e.node.actorSubject)).not.toContain('bob-TENANT_ADMIN');
+          expect(JSON.stringify(res.body)).not.toMatch(/bravo/i);
+        }
+      });
+
+      it.each(TENANT_ROLES)('answers a %s of A NOT_FOUND for auditEvents(tenantId: B), exactly as for a nonexistent tenant', async (role) => {
+        await expectTenantIdRefusedLikeMissing(AUDIT_EVENTS, (tenantId) => ({ tenantId, first: 100 }), tokenA(role), 'NOT_FOUND');
+      });
+
+      it("never shows B's audit events to A when A pages with a cursor taken from B's list", async () => {
+        const bPage = await server.graphql<{ auditEvents: Page<AuditEventNode> }>(AUDIT_EVENTS, { first: 1 }, tokenB('TENANT_OPERATOR'));
+        const cursor = bPage.body.data!.auditEvents.pageInfo.endCursor;
+        expect(cursor).toEqual(expect.any(String));
+        const res = await server.graphql<{ auditEvents: Page<AuditEventNode> }>(AUDIT_EVENTS, { first: 100, after: cursor }, tokenA('TENANT_OPERATOR'));
+        expect(res.body.errors).toBeUndefined();
+        expect(res.body.data!.auditEvents.edges.every((e) => e.node.tenant.id === a.id)).toBe(true);
+        expect(res.body.data!.auditEvents.totalCount).toBe((await idsOf('AuditEvent', 'audit_event', a.uuid)).length);
+      });
+
+      it.each(TENANT_ROLES)("lets a %s of B read B's own trail, including the assignment of B's devices", async (role) => {
+        const res = await server.graphql<{ auditEvents: Page<AuditEventNode> }>(AUDIT_EVENTS, { first: 100 }, tokenB(role));
+        expect(res.body.errors).toBeUndefined();
+        const page = res.body.data!.auditEvents;
+        expect(sorted(page.edges.map((e) => e.node.id))).toEqual(await idsOf('AuditEvent', 'audit_event', b.uuid));
+        expect(page.edges.every((e) => e.node.tenant.id === b.id)).toBe(true);
+        const assigned = page.edges.map((e) => e.node).filter((e) => e.action === 'licenses.assigned' && e.actorSubject === 'bob-TENANT_ADMIN');
+        expect(assigned.flatMap((e) => e.targetIds)).toEqual(expect.arrayContaining([bravo.devices['BRAVO-0001'], bravo.devices['BRAVO-LIC-5']]));
+      });
+
+      it("shows providers both tenants' events without tenantId, and only B's with tenantId B", async () => {
+        for (const role of ['PROVIDER_ADMIN', 'PROVIDER_OPERATOR'] as const) {
+          const all = await server.graphql<{ auditEvents: Page<AuditEventNode> }>(AUDIT_EVENTS, { first: 100 }, server.token(role));
+          expect(all.body.errors).toBeUndefined();
+          expect(all.body.data!.auditEvents.totalCount).toBe(await count('select count(*)::int as n from audit_event'));
+          expect(new Set(all.body.data!.auditEvents.edges.map((e) => e.node.tenant.id))).toEqual(new Set([a.id, b.id]));
+          const onlyB = await server.graphql<{ auditEvents: Page<AuditEventNode> }>(AUDIT_EVENTS, { tenantId: b.id, first: 100 }, server.token(role));
+          expect(sorted(onlyB.body.data!.auditEvents.edges.map((e) => e.node.id))).toEqual(await idsOf('AuditEvent', 'audit_event', b.uuid));
+        }
+      });
+    },
+
+    'Mutation.configureSmartAccount': () => {
+      it.each(TENANT_ROLES)(
+        "refuses a %s of A configuring B's smart account exactly as a nonexistent tenant's, and leaves A's and B's rows unchanged",
+        async (role) => {
+          const input = (tenantId: string) => ({
+            input: { tenantId, domain: 'hijack.example', name: 'Hijacked', accountId: 'HIJACK-1', virtualAccounts: [{ externalId: 'VA-PROD-7731', name: 'Hijacked VA' }] },
+          });
+          await expectUntouched([a, b], () =>
+            expectTenantIdRefusedLikeMissing(CONFIGURE_SA, input, tokenA(role), role === 'TENANT_ADMIN' ? 'NOT_FOUND' : 'FORBIDDEN'),
+          );
+        },
+      );
+
+      it("keeps A's reconfiguration in A's rows when A records a virtual account under the external id of one of B's", async () => {
+        const res = await expectUntouched([b], () =>
+          configureAccount(tokenA('TENANT_ADMIN'), {
+            domain: 'alpha.example',
+            name: 'Alpha SA',
+            accountId: 'ALPHA-SA-1',
+            virtualAccounts: [{ externalId: 'VA-PROD-7731', name: 'Alpha Mirror' }],
+          }),
+        );
+        expect(res).toMatchObject({ id: alpha.smartAccountId, tenant: { id: a.id } });
+        const mirror = res.virtualAccounts.find((v) => v.externalId === 'VA-PROD-7731');
+        expect(mirror).toMatchObject({ name: 'Alpha Mirror', managed: false, smartAccount: { id: alpha.smartAccountId, tenant: { id: a.id } } });
+        expect(res.virtualAccounts.map((v) => v.id)).not.toContain(bravo.vaProdId);
+        expect(JSON.stringify(res)).not.toMatch(/bravo/i);
+        // B still has its own virtual account under that external id, name and managed flag as before.
+        const bAccounts = await ok<{ smartAccounts: SmartAccountNode[] }>(SMART_ACCOUNTS, {}, tokenB('TENANT_OPERATOR'));
+        expect(bAccounts.smartAccounts[0].virtualAccounts.find((v) => v.externalId === 'VA-PROD-7731')).toMatchObject({
+          id: bravo.vaProdId,
+          name: 'Bravo Production',
+          managed: true,
+        });
+      });
+
+      it("answers another tenant recording B's domain, account id and virtual account ids exactly as unused ones, without touching B", async () => {
+        const delta = await createTenant(server, 'iso-delta', 'Delta Co');
+        const token = server.token('TENANT_ADMIN', delta.uuid, { sub: 'dave-TENANT_ADMIN' });
+        const input = (domain: string, accountId: string, externalId: string) => ({
+          input: { domain, name: 'Delta SA', accountId, virtualAccounts: [{ externalId, name: 'Delta VA' }] },
+        });
+        await ok(CONFIGURE_SA, input('delta-first.example', 'DELTA-SA-0', 'VA-DELTA-0'), token);
+        const outcome = (res: GraphQLResponse<{ configureSmartAccount: SmartAccountNode }>, probed: string[]) => ({
+          errors: errorsWithout(res, probed),
+          data: res.body.data
+            ? {
+                tenant: res.body.data.configureSmartAccount.tenant.id,
+                virtualAccounts: res.body.data.configureSmartAccount.virtualAccounts.map((v) => [v.name, v.managed]),
+              }
+            : null,
+        });
+        await expectUntouched([a, b], async () => {
+          const withB = await server.graphql<{ configureSmartAccount: SmartAccountNode }>(
+            CONFIGURE_SA,
+            input('bravo-secret.example', 'BRAVO-SA-1', 'VA-PROD-7731'),
+            token,
+          );
+          const withUnused = await server.graphql<{ configureSmartAccount: SmartAccountNode }>(
+            CONFIGURE_SA,
+            input('unused-domain.example', 'UNUSED-SA-1', 'VA-UNUSED-1'),
+            token,
+          );
+          // Control: recording an unused account works for this tenant.
+          expect(withUnused.body.errors).toBeUndefined();
+          expect(outcome(withB, ['bravo-secret.example', 'BRAVO-SA-1', 'VA-PROD-7731'])).toEqual(
+            outcome(withUnused, ['unused-domain.example', 'UNUSED-SA-1', 'VA-UNUSED-1']),
+          );
+          expect(outcome(withUnused, []).data?.tenant).toBe(delta.id);
+        });
+      });
+
+      it("lets B's admin, and a provider admin by tenantId, reconfigure B's smart account without touching A's rows", async () => {
+        await expectUntouched([a], async () => {
+          const mine = await configureAccount(tokenB('TENANT_ADMIN'), {
+            domain: 'bravo-secret.example',
+            name: 'Bravo Secret SA renamed',
+            accountId: 'BRAVO-SA-1',
+            virtualAccounts: [{ externalId: 'VA-LAB-7732', name: 'Bravo Lab renamed' }],
+          });
+          expect(mine).toMatchObject({ id: bravo.smartAccountId, name: 'Bravo Secret SA renamed', tenant: { id: b.id } });
+          expect(mine.virtualAccounts.find((v) => v.id === bravo.vaLabId)?.name).toBe('Bravo Lab renamed');
+          const byProvider = await configureAccount(server.token('PROVIDER_ADMIN'), {
+            tenantId: b.id,
+            domain: 'bravo-secret.example',
+            name: 'Bravo Secret SA',
+            accountId: 'BRAVO-SA-1',
+            virtualAccounts: [{ externalId: 'VA-LAB-7732', name: 'Bravo Lab' }],
+          });
+          expect(byProvider).toMatchObject({ id: bravo.smartAccountId, name: 'Bravo Secret SA', tenant: { id: b.id } });
+        });
+        expect(await server.sql('select v.name from virtual_account v where v.tenant_id = $1 order by v.name', [b.uuid])).toEqual([
+          { name: 'Bravo Lab' },
+          { name: 'Bravo Production' },
+        ]);
+      });
+    },
+
+    'Mutation.setManagedVirtualAccounts': () => {
+      it.each(TENANT_ROLES)(
+        "refuses a %s of A managing B's virtual accounts exactly as nonexistent ones, and changes no managed flag of A or B",
+        async (role) => {
+          const code = role === 'TENANT_ADMIN' ? 'NOT_FOUND' : 'FORBIDDEN';
+          const m1 = missingGlobalId('VirtualAccount');
+          const m2 = missingGlobalId('VirtualAccount');
+          const bare = randomUUID();
+          const cases: { label: string; forB: string[]; forMissing: string[]; probedB: string[]; probedMissing: string[] }[] = [
+            { label: "only B's", forB: [bravo.vaProdId, bravo.vaLabId], forMissing: [m1, m2], probedB: [bravo.vaProdId, bravo.vaLabId], probedMissing: [m1, m2] },
+            { label: "A's and B's", forB: [alpha.vaId, bravo.vaLabId], forMissing: [alpha.vaId, m1], probedB: [bravo.vaLabId], probedMissing: [m1] },
+            {
+              label: "B's as a bare uuid",
+              forB: [uuidOf(bravo.vaProdId)],
+              forMissing: [bare],
+              probedB: [uuidOf(bravo.vaProdId), bravo.vaProdId],
+              probedMissing: [bare, globalIdOf('VirtualAccount', bare)],
+            },
+          ];
+          await expectUntouched([a, b], async () => {
+            for (const c of cases) {
+              const forB = await server.graphql(SET_MANAGED, { input: { virtualAccountIds: c.forB } }, tokenA(role));
+              const forMissing = await server.graphql(SET_MANAGED, { input: { virtualAccountIds: c.forMissing } }, tokenA(role));
+              expect({ label: c.label, data: forB.body.data ?? null, code: forB.body.errors?.[0].extensions?.code }).toEqual({
+                label: c.label,
+                data: null,
+                code,
+              });
+              expect(errorsWithout(forB, c.probedB)).toEqual(errorsWithout(forMissing, c.probedMissing));
+              expect(JSON.stringify(forB.body)).not.toMatch(/bravo/i);
+            }
+            await expectTenantIdRefusedLikeMissing(
+              SET_MANAGED,
+              (tenantId) => ({ input: { tenantId, virtualAccountIds: [bravo.vaProdId, bravo.vaLabId] } }),
+              tokenA(role),
+              code,
+            );
+          });
+        },
+      );
+
+      it("lets A's admin choose A's managed virtual accounts (even none) without changing B's managed flags", async () => {
+        await expectUntouched([b], async () => {
+          const chosen = await manage(tokenA('TENANT_ADMIN'), [alpha.vaId]);
+          expect(sorted(chosen.map((v) => v.id))).toEqual(await idsOf('VirtualAccount', 'virtual_account', a.uuid));
+          expect(chosen.every((v) => v.smartAccount.tenant.id === a.id)).toBe(true);
+          expect(chosen.filter((v) => v.managed).map((v) => v.id)).toEqual([alpha.vaId]);
+          // "Every other one becomes unmanaged" means every other one of A's.
+          const none = await manage(tokenA('TENANT_ADMIN'), []);
+          expect(none.length).toBe(chosen.length);
+          expect(none.filter((v) => v.managed)).toEqual([]);
+        });
+        expect(await server.sql('select managed from virtual_account where tenant_id = $1 and managed', [b.uuid])).toEqual([{ managed: true }]);
+        await manage(tokenA('TENANT_ADMIN'), [alpha.vaId]);
+      });
+
+      it("lets B's admin, and a provider admin by tenantId, choose B's managed virtual accounts without touching A's rows", async () => {
+        await expectUntouched([a], async () => {
+          const both = await manage(tokenB('TENANT_ADMIN'), [bravo.vaProdId, bravo.vaLabId]);
+          expect(both.map((v) => [v.id, v.managed]).sort()).toEqual(
+            [
+              [bravo.vaLabId, true],
+              [bravo.vaProdId, true],
+            ].sort(),
+          );
+          const restored = await manage(server.token('PROVIDER_ADMIN'), [bravo.vaProdId], b.id);
+          expect(restored.filter((v) => v.managed).map((v) => v.id)).toEqual([bravo.vaProdId]);
+          expect(restored.every((v) => v.smartAccount.tenant.id === b.id)).toBe(true);
+        });
+      });
+    },
+
+    'Mutation.addLicenses': () => {
+      it.each(TENANT_ROLES)(
+        "refuses a %s of A adding lines to B or into B's virtual account (FORBIDDEN), exactly as for a nonexistent tenant or virtual account",
+        async (role) => {
+          const planted = (virtualAccountId: string) => [licenseLine(virtualAccountId, DNA_T1_A, 'PLANTED-SUB', 100)];
+          await expectUntouched([a, b], async () => {
+            await expectTenantIdRefusedLikeMissing(
+              ADD_LICENSES,
+              (tenantId) => ({ input: { tenantId, licenses: planted(bravo.vaProdId) } }),
+              tokenA(role),
+              'FORBIDDEN',
+            );
+            const missing = missingGlobalId('VirtualAccount');
+            const forB = await server.graphql(ADD_LICENSES, { input: { licenses: planted(bravo.vaProdId) } }, tokenA(role));
+            const forMissing = await server.graphql(ADD_LICENSES, { input: { licenses: planted(missing) } }, tokenA(role));
+            expect(forB.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+            expect(errorsWithout(forB, [bravo.vaProdId])).toEqual(errorsWithout(forMissing, [missing]));
+          });
+          expect(await count("select count(*)::int as n from license where subscription_id = 'PLANTED-SUB'")).toBe(0);
+        },
+      );
+
+      it("refuses a provider admin adding A a line in B's virtual account exactly as in a nonexistent one, writing no line at all", async () => {
+        const provider = server.token('PROVIDER_ADMIN');
+        await expectUntouched([a, b], async () => {
+          for (const va of [bravo.vaProdId, bravo.vaLabId, uuidOf(bravo.vaProdId)]) {
+            const missing = va === uuidOf(bravo.vaProdId) ? randomUUID() : missingGlobalId('VirtualAccount');
+            const lines = (v: string) => [licenseLine(alpha.vaId, DNA_T0_E, 'CROSS-SUB', 1), licenseLine(v, DNA_T0_E, 'CROSS-SUB', 1)];
+            const forB = await server.graphql(ADD_LICENSES, { input: { tenantId: a.id, licenses: lines(va) } }, provider);
+            const forMissing = await server.graphql(ADD_LICENSES, { input: { tenantId: a.id, licenses: lines(missing) } }, provider);
+            expect(forB.body.data ?? null).toBeNull();
+            expect(forB.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+            expect(forB.body.errors?.[0].message).toContain('licenses[1].virtualAccountId not found');
+            expect(errorsWithout(forB, [va])).toEqual(errorsWithout(forMissing, [missing]));
+          }
+        });
+        expect(await count("select count(*)::int as n from license where subscription_id = 'CROSS-SUB'")).toBe(0);
+      });
+
+      it("lets a provider admin add a line to B's virtual account: it is B's, B sees it and A does not", async () => {
+        const [line] = await expectUntouched([a], () => addLines(b, [licenseLine(bravo.vaProdId, DNA_T1_A, 'BRAVO-SUB-ADD', 2)]));
+        expect(line).toMatchObject({ tenant: { id: b.id }, virtualAccount: { id: bravo.vaProdId }, quantity: 2, inUse: 0, available: 2 });
+        expect(await server.sql('select tenant_id from license where id = $1', [uuidOf(line.id)])).toEqual([{ tenant_id: b.uuid }]);
+        const forB = await server.graphql<LicensingNodeData>(LICENSING_NODE, { id: line.id }, tokenB('TENANT_OPERATOR'));
+        expect(forB.body.data!.node).toMatchObject({ __typename: 'License', subscriptionId: 'BRAVO-SUB-ADD' });
+        expect((await server.graphql(LICENSING_NODE, { id: line.id }, tokenA('TENANT_OPERATOR'))).body).toEqual({ data: { node: null } });
+      });
+    },
+
+    'Mutation.assignLicenses': () => {
+      const selectors = [{ level: 'ESSENTIALS', tier: 'T0' }, { level: 'ADVANTAGE', tier: 'T1' }, { hsec: true }];
+
+      it.each(TENANT_ROLES)(
+        "answers a %s of A NOT_FOUND for B's device ids, exactly as for nonexistent ones, and writes no assignment anywhere",
+        async (role) => {
+          const bIds = [bravo.devices['BRAVO-0001'], bravo.devices['BRAVO-LIC-8'], bravo.devices['BRAVO-SHARED']];
+          const missing = bIds.map(() => missingGlobalId('Device'));
+          await expectUntouched([a, b], async () => {
+            for (const selector of selectors) {
+              const forB = await server.graphql(ASSIGN, { input: { deviceIds: bIds, ...selector } }, tokenA(role));
+              const forMissing = await server.graphql(ASSIGN, { input: { deviceIds: missing, ...selector } }, tokenA(role));
+              expect(forB.body.data ?? null).toBeNull();
+              expect(forB.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+              expect(errorsWithout(forB, bIds)).toEqual(errorsWithout(forMissing, missing));
+              expect(JSON.stringify(forB.body)).not.toMatch(/bravo/i);
+            }
+          });
+        },
+      );
+
+      it.each(TENANT_ROLES)(
+        "assigns nothing when a %s of A mixes its own device with one of B's (global id or bare uuid): NOT_FOUND naming only B's",
+        async (role) => {
+          const own = alpha.devices['ALPHA-0002'];
+          const theirs = bravo.devices['BRAVO-LIC-8'];
+          const bare = randomUUID();
+          await expectUntouched([a, b], async () => {
+            for (const [probe, missing, probed, probedMissing] of [
+              [theirs, missingGlobalId('Device'), [theirs], null],
+              [uuidOf(theirs), bare, [uuidOf(theirs), theirs], [bare, globalIdOf('Device', bare)]],
+            ] as const) {
+              const forB = await server.graphql(ASSIGN, { input: { deviceIds: [own, probe], level: 'ESSENTIALS', tier: 'T0' } }, tokenA(role));
+              const forMissing = await server.graphql(ASSIGN, { input: { deviceIds: [own, missing], level: 'ESSENTIALS', tier: 'T0' } }, tokenA(role));
+              expect(forB.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+              expect(forB.body.errors?.[0].extensions?.deviceIds).toEqual([theirs]);
+              expect(errorsWithout(forB, probed)).toEqual(errorsWithout(forMissing, probedMissing ?? [missing]));
+            }
+          });
+        },
+      );
+
+      it.each(TENANT_ROLES)('answers a %s of A NOT_FOUND for assignLicenses(tenantId: B), exactly as for a nonexistent tenant', async (role) => {
+        await expectUntouched([a, b], () =>
+          expectTenantIdRefusedLikeMissing(
+            ASSIGN,
+            (tenantId) => ({ input: { tenantId, deviceIds: [bravo.devices['BRAVO-LIC-8']], level: 'ADVANTAGE', tier: 'T1' } }),
+            tokenA(role),
+            'NOT_FOUND',
+          ),
+        );
+      });
+
+      it.each(TENANT_ROLES)(
+        "answers a %s of A naming B's virtual account (managed, unmanaged, bare uuid) exactly as a nonexistent one, and writes nothing",
+        async (role) => {
+          await expectUntouched([a, b], async () => {
+            for (const va of [bravo.vaProdId, bravo.vaLabId, uuidOf(bravo.vaProdId)]) {
+              const missing = va === uuidOf(bravo.vaProdId) ? randomUUID() : missingGlobalId('VirtualAccount');
+              // DSTACK_T0_E: A has a line (and so does B's lab VA); DSTACK_T1_A: only B's production VA has lines.
+              for (const selector of [{ level: 'ESSENTIALS', tier: 'T0' }, { level: 'ADVANTAGE', tier: 'T1' }]) {
+                const input = (virtualAccountId: string) => ({ input: { deviceIds: [alpha.devices['ALPHA-0002']], ...selector, virtualAccountId } });
+                const forB = await server.graphql(ASSIGN, input(va), tokenA(role));
+                const forMissing = await server.graphql(ASSIGN, input(missing), tokenA(role));
+                expect(forB.body.data ?? null).toBeNull();
+                expect(errorsWithout(forB, [va])).toEqual(errorsWithout(forMissing, [missing]));
+                expect(JSON.stringify(forB.body)).not.toMatch(/bravo/i);
+              }
+            }
+          });
+        },
+      );
+
+      it.each(TENANT_ROLES)("refuses a %s of A naming B's virtual account in assignLicenses with NOT_FOUND or BAD_USER_INPUT", async (role) => {
+        // DESIGN.md: another tenant's id is answered as a nonexistent id would be, with NOT_FOUND; a
+        // virtual account that is not the tenant's is not "0 licenses available".
+        const res = await expectUntouched([a, b], () =>
+          server.graphql(
+            ASSIGN,
+            { input: { deviceIds: [alpha.devices['ALPHA-0002']], level: 'ESSENTIALS', tier: 'T0', virtualAccountId: bravo.vaProdId } },
+            tokenA(role),
+          ),
+        );
+        expect(res.body.data ?? null).toBeNull();
+        expect({ code: res.body.errors?.[0].extensions?.code, message: res.body.errors?.[0].message }).toEqual({
+          code: expect.stringMatching(/^(NOT_FOUND|BAD_USER_INPUT)$/),
+          message: expect.stringMatching(/virtual ?account/i),
+        });
+      });
+
+      it.each(TENANT_ROLES)("answers a %s of A naming B's subscription ids exactly as unused subscription ids, and writes nothing", async (role) => {
+        await expectUntouched([a, b], async () => {
+          for (const [subscriptionId, unused] of [
+            ['BRAVO-SUB-LAB', 'UNUSED-SUB-LAB'],
+            ['BRAVO-SUB-1', 'UNUSED-SUB-1'],
+          ]) {
+            for (const selector of [{ level: 'ESSENTIALS', tier: 'T0' }, { level: 'ADVANTAGE', tier: 'T1' }]) {
+              const input = (s: string) => ({ input: { deviceIds: [alpha.devices['ALPHA-0002']], ...selector, subscriptionId: s } });
+              const forB = await server.graphql(ASSIGN, input(subscriptionId), tokenA(role));
+              const forMissing = await server.graphql(ASSIGN, input(unused), tokenA(role));
+              expect(forB.body.data ?? null).toBeNull();
+              expect(errorsWithout(forB, [subscriptionId])).toEqual(errorsWithout(forMissing, [unused]));
+              expect(JSON.stringify(errorsWithout(forB, [subscriptionId]))).not.toMatch(/bravo/i);
+            }
+          }
+        });
+      });
+
+      it("treats B's idempotency key as A's own: A neither replays B's result nor gets CONFLICT, and B's record is untouched", async () => {
+        const key = 'bravo-assign-1';
+        const token = tokenA('TENANT_OPERATOR');
+        await expectUntouched([b], async () => {
+          // B's exact original request under B's key, sent by A.
+          const replay = await server.graphql(
+            ASSIGN,
+            { input: { deviceIds: [bravo.devices['BRAVO-0001'], bravo.devices['BRAVO-LIC-5']], level: 'ADVANTAGE', tier: 'T1', idempotencyKey: key } },
+            token,
+          );
+          expect(replay.body.data ?? null).toBeNull();
+          expect(replay.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+          expect(JSON.stringify(replay.body)).not.toMatch(/bravo/i);
+          // A different request under the same key is a fresh call of A's.
+          const own = await server.graphql<{ assignLicenses: AssignPayload }>(
+            ASSIGN,
+            { input: { deviceIds: [alpha.devices['ALPHA-0002']], level: 'ESSENTIALS', tier: 'T0', idempotencyKey: key } },
+            token,
+          );
+          expect(own.body.errors).toBeUndefined();
+          expect(own.body.data!.assignLicenses).toMatchObject({ assigned: 1, replayed: false });
+          expect(own.body.data!.assignLicenses.assignments).toMatchObject([
+            { device: { id: alpha.devices['ALPHA-0002'], tenant: { id: a.id } }, license: { id: alpha.licenseId, tenant: { id: a.id } } },
+          ]);
+        });
+        await ok(RELEASE, { input: { deviceIds: [alpha.devices['ALPHA-0002']] } }, token);
+      });
+
+      it("refuses a provider acting for A on B's devices with NOT_FOUND, and writes nothing", async () => {
+        await expectUntouched([a, b], async () => {
+          const res = await server.graphql(
+            ASSIGN,
+            { input: { tenantId: a.id, deviceIds: [bravo.devices['BRAVO-LIC-8']], level: 'ESSENTIALS', tier: 'T0' } },
+            server.token('PROVIDER_OPERATOR'),
+          );
+          expect(res.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+          expect(res.body.errors?.[0].extensions?.deviceIds).toEqual([bravo.devices['BRAVO-LIC-8']]);
+        });
+      });
+
+      it("lets B's operator, and a provider operator by tenantId, assign B's device from B's lines, without touching A's rows", async () => {
+        const device = bravo.devices['BRAVO-LIC-6'];
+        await expectUntouched([a], async () => {
+          const mine = await assign(tokenB('TENANT_OPERATOR'), { deviceIds: [device], level: 'ADVANTAGE', tier: 'T1' });
+          expect(mine).toMatchObject({ assigned: 1, replayed: false });
+          expect(mine.assignments).toMatchObject([
+            { status: 'ACTIVE', category: 'DNA', device: { id: device, tenant: { id: b.id } }, license: { tenant: { id: b.id } }, entitlement: { tag: DNA_T1_A } },
+          ]);
+          const byProvider = await assign(server.token('PROVIDER_OPERATOR'), { tenantId: b.id, deviceIds: [device], hsec: true });
+          expect(byProvider.assignments).toMatchObject([
+            { status: 'ACTIVE', category: 'HSEC', device: { id: device, tenant: { id: b.id } }, license: { tenant: { id: b.id } } },
+          ]);
+        });
+        expect(
+          await server.sql<{ tenant_id: string; category: string; license_tenant: string }>(
+            `select a.tenant_id, a.category, l.tenant_id as license_tenant from assignment a join license l on l.id = a.license_id
+              where a.device_id = $1 and a.released_at is null order by a.category`,
+            [uuidOf(device)],
+          ),
+        ).toEqual([
+          { tenant_id: b.uuid, category: 'DNA', license_tenant: b.uuid },
+          { tenant_id: b.uuid, category: 'HSEC', license_tenant: b.uuid },
+        ]);
+      });
+    },
+
+    'Mutation.releaseLicenses': () => {
+      it.each(TENANT_ROLES)(
+        "answers a %s of A NOT_FOUND for B's licensed devices, exactly as for nonexistent ones, and releases nothing",
+        async (role) => {
+          const bIds = [bravo.devices['BRAVO-0001'], bravo.devices['BRAVO-SHARED'], bravo.devices['BRAVO-LIC-5']];
+          const missing = bIds.map(() => missingGlobalId('Device'));
+          const held = await count('select count(*)::int as n from assignment where tenant_id = $1 and released_at is null', [b.uuid]);
+          expect(held).toBeGreaterThan(0);
+          await expectUntouched([a, b], async () => {
+            for (const category of [undefined, 'DNA', 'HSEC']) {
+              const forB = await server.graphql(RELEASE, { input: { deviceIds: bIds, category } }, tokenA(role));
+              const forMissing = await server.graphql(RELEASE, { input: { deviceIds: missing, category } }, tokenA(role));
+              expect(forB.body.data ?? null).toBeNull();
+              expect(forB.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+              expect(errorsWithout(forB, bIds)).toEqual(errorsWithout(forMissing, missing));
+              expect(JSON.stringify(forB.body)).not.toMatch(/bravo/i);
+            }
+          });
+        },
+      );
+
+      it.each(TENANT_ROLES)(
+        "releases nothing, not even A's own license, when a %s of A mixes its licensed device with one of B's",
+        async (role) => {
+          const own = alpha.devices['ALPHA-0001'];
+          expect(await count('select count(*)::int as n from assignment where device_id = $1 and released_at is null', [uuidOf(own)])).toBe(1);
+          await expectUntouched([a, b], async () => {
+            const res = await server.graphql(RELEASE, { input: { deviceIds: [own, bravo.devices['BRAVO-0001']] } }, tokenA(role));
+            expect(res.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+            expect(res.body.errors?.[0].extensions?.deviceIds).toEqual([bravo.devices['BRAVO-0001']]);
+          });
+        },
+      );
+
+      it.each(TENANT_ROLES)('answers a %s of A NOT_FOUND for releaseLicenses(tenantId: B), exactly as for a nonexistent tenant', async (role) => {
+        await expectUntouched([a, b], () =>
+          expectTenantIdRefusedLikeMissing(RELEASE, (tenantId) => ({ input: { tenantId, deviceIds: [bravo.devices['BRAVO-0001']] } }), tokenA(role), 'NOT_FOUND'),
+        );
+      });
+
+      it("lets B release the license of B's own device, and only that, without touching A's rows", async () => {
+        const device = bravo.devices['BRAVO-LIC-8'];
+        await expectUntouched([a], async () => {
+          await assign(tokenB('TENANT_ADMIN'), { deviceIds: [device], level: 'ADVANTAGE', tier: 'T1' });
+          const heldBefore = await count('select count(*)::int as n from assignment where tenant_id = $1 and released_at is null', [b.uuid]);
+          const res = (await ok<{ releaseLicenses: ReleasePayload }>(RELEASE, { input: { deviceIds: [device] } }, tokenB('TENANT_OPERATOR')))
+            .releaseLicenses;
+          expect(res).toMatchObject({ released: 1, unchanged: 0, replayed: false });
+          expect(res.releasedAssignments).toMatchObject([{ device: { id: device, tenant: { id: b.id } }, entitlement: { tag: DNA_T1_A } }]);
+          expect(await count('select count(*)::int as n from assignment where tenant_id = $1 and released_at is null', [b.uuid])).toBe(heldBefore - 1);
+        });
+      });
+    },
+
+    'Mutation.reconcileAssignments': () => {
+      const pendingOf = (t: TenantFixture) =>
+        server.sql<{ device_id: string; license_id: string | null }>(
+          "select device_id, license_id from assignment where tenant_id = $1 and status = 'PENDING_RECONCILIATION' and released_at is null",
+          [t.uuid],
+        );
+
+      it.each(TENANT_ROLES)(
+        "refuses a %s of A reconciling B exactly as a nonexistent tenant, leaving B's pending assignment pending",
+        async (role) => {
+          expect(await pendingOf(b)).toEqual([{ device_id: uuidOf(bravo.devices['BRAVO-0003']), license_id: null }]);
+          await expectUntouched([a, b], () =>
+            expectTenantIdRefusedLikeMissing(RECONCILE, (tenantId) => ({ input: { tenantId } }), tokenA(role), role === 'TENANT_ADMIN' ? 'NOT_FOUND' : 'FORBIDDEN'),
+          );
+        },
+      );
+
+      it("never binds A's pending assignment to B's license lines, though B has room in a line of that entitlement", async () => {
+        const [room] = await server.sql<{ n: number }>(
+          `select max(l.quantity - (select count(*) from assignment x where x.license_id = l.id and x.released_at is null))::int as n
+             from license l join entitlement e on e.id = l.entitlement_id where l.tenant_id = $1 and e.tag = $2`,
+          [b.uuid, DNA_T1_A],
+        );
+        expect(room.n).toBeGreaterThan(0);
+        const aPending = [{ device_id: uuidOf(alpha.devices['ALPHA-0003']), license_id: null }];
+        expect(await pendingOf(a)).toEqual(aPending);
+        await expectUntouched([b], async () => {
+          const mine = await ok<{ reconcileAssignments: ReconcilePayload }>(RECONCILE, {}, tokenA('TENANT_ADMIN'));
+          expect(mine.reconcileAssignments).toEqual({ reconciled: 0, stillPending: 1, reconciledAssignments: [] });
+          const byProvider = await ok<{ reconcileAssignments: ReconcilePayload }>(RECONCILE, { input: { tenantId: a.id } }, server.token('PROVIDER_OPERATOR'));
+          expect(byProvider.reconcileAssignments).toEqual({ reconciled: 0, stillPending: 1, reconciledAssignments: [] });
+        });
+        expect(await pendingOf(a)).toEqual(aPending);
+      });
+
+      it("lets B's admin reconcile B's pending assignment to B's own line, without touching A's rows", async () => {
+        const res = await expectUntouched([a], () => ok<{ reconcileAssignments: ReconcilePayload }>(RECONCILE, {}, tokenB('TENANT_ADMIN')));
+        expect(res.reconcileAssignments).toMatchObject({ reconciled: 1, stillPending: 0 });
+        const [bound] = res.reconcileAssignments.reconciledAssignments;
+        expect(bound).toMatchObject({ status: 'ACTIVE', device: { id: bravo.devices['BRAVO-0003'], tenant: { id: b.id } }, license: { tenant: { id: b.id } } });
+        expect(
+          await server.sql(
+            'select l.tenant_id, e.tag from license l join entitlement e on e.id = l.entitlement_id where l.id = $1',
+            [uuidOf(bound.license?.id ?? '')],
+          ),
+        ).toEqual([{ tenant_id: b.uuid, tag: DNA_T1_A }]);
+        expect(await pendingOf(b)).toEqual([]);
       });
     },
   };

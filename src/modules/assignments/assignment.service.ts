@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../common/context';
-import { badInput, InvariantError } from '../../common/errors';
+import { badInput, InvariantError, notFound } from '../../common/errors';
+import { virtualAccountsNotFound } from '../accounts/account.errors';
 import { loadById, loadGroup } from '../../common/loaders';
 import { parseIdArg, toGlobalId } from '../../common/global-id';
 import { withIdempotency } from '../../common/idempotency';
@@ -160,6 +161,11 @@ async function assignInTransaction(
       message: d.problems.map((p) => PROBLEM_TEXT[p]?.(entitlement, d) ?? p).join('; '),
     }));
   if (inapplicable.length > 0) throw notApplicable(entitlement.display_name, inapplicable);
+  if (o.virtualAccountId) {
+    const [va] = await sql<{ id: string }>(em, 'select id from virtual_account where tenant_id = ? and id = ?', [tenantId, o.virtualAccountId]);
+    // Another tenant's virtual account is answered exactly like one that does not exist.
+    if (!va) throw virtualAccountsNotFound([input.virtualAccountId ?? o.virtualAccountId]);
+  }
 
   const current = await sql<AssignmentRow & { matches: boolean }>(
     em,
@@ -340,7 +346,10 @@ async function explainNoPool(
     [tenantId, entitlement.id, input.billingType ?? null, input.billingType ?? null, virtualAccountId, virtualAccountId,
      input.subscriptionId ?? null, input.subscriptionId ?? null],
   );
-  if (lines.length === 0) return;
+  if (lines.length === 0) {
+    if (input.subscriptionId) throw notFound(`no ${entitlement.display_name} license line with subscription ${JSON.stringify(input.subscriptionId)}`);
+    return;
+  }
   if (lines.every((l) => !l.managed)) {
     const names = [...new Set(lines.map((l) => l.va_name))].join(', ');
     throw badInput(`the ${entitlement.display_name} licenses are in virtual account(s) not managed here (${names}); manage them first`);
