@@ -180,8 +180,10 @@ export class Migration20261128100000Licenses extends Migration {
         constraint idempotency_key_pkey primary key (tenant_id, operation, key)
       );
 
+      -- tenant_id is null for provider-wide changes (sync settings): those rows are visible to
+      -- providers only (the policy's tenant comparison is never true for null).
       create table audit_event (
-        tenant_id uuid not null references tenant (id) on delete cascade,
+        tenant_id uuid references tenant (id) on delete cascade,
         id uuid not null default gen_random_uuid(),
         actor_subject text not null,
         actor_role text not null,
@@ -191,9 +193,8 @@ export class Migration20261128100000Licenses extends Migration {
         details jsonb not null default '{}',
         -- millisecond precision, so a timestamp in a cursor round-trips through JavaScript exactly
         created_at timestamptz not null default date_trunc('milliseconds', clock_timestamp()),
-        constraint audit_event_pkey primary key (tenant_id, id)
+        constraint audit_event_pkey primary key (id)
       );
-      create unique index audit_event_id_key on audit_event (id);
       create index audit_event_tenant_time_idx on audit_event (tenant_id, created_at desc, id desc);
       create index audit_event_time_idx on audit_event (created_at desc, id desc);
     `);

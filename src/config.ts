@@ -29,7 +29,13 @@ const envSchema = z.object({
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: optionalString,
   JWT_CLAIMS_NAMESPACE: optionalString,
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(8 * 1024 * 1024),
+  // 16 MiB: a 10 MB license file travels base64-encoded inside a GraphQL request.
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  SECRETS_KEY: optionalString,
+  SSM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  SSM_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true'),
+  SYNC_TICK_CRON: z.string().default('*/5 * * * *'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
@@ -61,6 +67,12 @@ export interface Config {
   };
   maxBodyBytes: number;
   shutdownGraceMs: number;
+  /** 32-byte key for secrets at rest (base64 or hex). Unset in development: generated under dataDir. */
+  secretsKey?: Buffer;
+  schedulerEnabled: boolean;
+  ssmTimeoutMs: number;
+  ssmRetries: number;
+  syncTickCron: string;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +102,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   } else if (isProduction) {
     throw new ConfigError('NODE_ENV=production requires JWT_SECRET or JWT_PUBLIC_KEY');
   }
+  let secretsKey: Buffer | undefined;
+  if (env.SECRETS_KEY) {
+    secretsKey = /^[0-9a-f]{64}$/i.test(env.SECRETS_KEY) ? Buffer.from(env.SECRETS_KEY, 'hex') : Buffer.from(env.SECRETS_KEY, 'base64');
+    if (secretsKey.length !== 32) throw new ConfigError('SECRETS_KEY must be 32 bytes, as 64 hex digits or base64');
+  } else if (isProduction) {
+    throw new ConfigError('NODE_ENV=production requires SECRETS_KEY (32 bytes, hex or base64) to encrypt license-server credentials');
+  }
   if (isProduction && !env.DATABASE_URL) {
     throw new ConfigError('NODE_ENV=production requires DATABASE_URL (the embedded database is for development)');
   }
@@ -113,6 +132,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     maxBodyBytes: env.MAX_BODY_BYTES,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    secretsKey,
+    schedulerEnabled: env.SCHEDULER_ENABLED === 'true',
+    ssmTimeoutMs: env.SSM_TIMEOUT_MS,
+    ssmRetries: env.SSM_RETRIES,
+    syncTickCron: env.SYNC_TICK_CRON,
   };
 }
 

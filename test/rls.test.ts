@@ -1,3 +1,5 @@
+import { loadConfig } from '../src/config';
+import { SecretBox } from '../src/common/secrets';
 import pg from 'pg';
 import { Role } from '../src/auth/roles';
 import { createViewer } from '../src/auth/viewer';
@@ -348,6 +350,7 @@ describe('row-level security', () => {
         em: orm.em.fork(),
         requestId: 'rls-test',
         log: createLogger('silent'),
+        app: { config: loadConfig({ JWT_SECRET: 'x'.repeat(32) }), secrets: new SecretBox(Buffer.alloc(32)) },
         memo: new Map(),
       };
       const inside = await inScope(ctx, async (em) => {

@@ -1,6 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../auth/viewer';
+import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { SecretBox } from './secrets';
+
+/** Process-wide services a request may need besides the database. */
+export interface AppRuntime {
+  readonly config: Config;
+  readonly secrets: SecretBox;
+}
 
 /**
  * What every resolver and service receives first: who is asking and a request-scoped
@@ -11,6 +19,7 @@ export interface RequestContext {
   readonly em: EntityManager;
   readonly requestId: string;
   readonly log: Logger;
+  readonly app: AppRuntime;
   /** Per-request memo (DataLoaders and the like), keyed by the owning module. */
   readonly memo: Map<symbol, unknown>;
 }

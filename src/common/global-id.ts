@@ -12,7 +12,9 @@ export type NodeTypeName =
   | 'VirtualAccount'
   | 'License'
   | 'LicenseAssignment'
-  | 'AuditEvent';
+  | 'AuditEvent'
+  | 'SyncRun'
+  | 'UsageReport';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

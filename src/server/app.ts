@@ -7,7 +7,8 @@ import { TokenVerifier } from '../auth/jwt';
 import { resolveJwtKey } from '../auth/keys';
 import type { Viewer } from '../auth/viewer';
 import type { Config } from '../config';
-import type { RequestContext } from '../common/context';
+import type { AppRuntime, RequestContext } from '../common/context';
+import { secretBoxFor } from '../common/secrets';
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
 import { formatError } from './errors';
@@ -32,12 +33,14 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     claimsNamespace: config.jwt.claimsNamespace,
   });
   const schema = getSchema();
+  const runtime: AppRuntime = { config, secrets: secretBoxFor(config) };
 
   const contextFor = (viewer: Viewer, requestId: string, requestLog?: Logger): RequestContext => ({
     viewer,
     em: db.orm.em.fork(),
     requestId,
     log: (requestLog ?? log).child({ reqId: requestId, sub: viewer.subject, viewerTenantId: viewer.tenantId }),
+    app: runtime,
     memo: new Map(),
   });
 

@@ -7,6 +7,7 @@ import cors from 'cors';
 import pinoHttp from 'pino-http';
 import type { RequestContext } from '../common/context';
 import { findNul } from '../common/nul';
+import { usageReportFile } from '../modules/sync/offline.service';
 import type { Logger } from '../logger';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -53,6 +54,14 @@ export function createHttpServer(deps: HttpDeps): http.Server {
         (ready) => sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' }),
         () => sendJson(res, 503, { status: 'not ready' }),
       );
+      return;
+    }
+    const download = /^\/files\/usage-reports\/([A-Za-z0-9_-]{1,200})$/.exec(path);
+    if (download && (req.method === 'GET' || req.method === 'HEAD')) {
+      serveUsageReport(deps, req, res, download[1]).catch((e: unknown) => {
+        (req as { log?: Logger }).log?.error({ err: e }, 'file download failed');
+        if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
+      });
       return;
     }
     if (path !== GRAPHQL_PATH) {
@@ -103,6 +112,29 @@ async function handleGraphQL(deps: HttpDeps, req: IncomingMessage & { body?: unk
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+/** GET /files/usage-reports/:id: the same bearer token and tenant rules as the API; never a path from input. */
+async function serveUsageReport(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+  let ctx: RequestContext;
+  try {
+    ctx = await deps.contextFor(req);
+  } catch (err) {
+    const e = err as { message?: string; extensions?: { code?: string } };
+    sendGraphQLError(res, 401, e.message ?? 'unauthenticated', e.extensions?.code ?? 'UNAUTHENTICATED');
+    return;
+  }
+  const found = await usageReportFile(ctx, id);
+  if (!found) {
+    sendGraphQLError(res, 404, `usage report ${id} not found`, 'NOT_FOUND');
+    return;
+  }
+  res.statusCode = 200;
+  res.setHeader('content-type', 'application/gzip');
+  res.setHeader('content-length', String(found.file.length));
+  res.setHeader('content-disposition', `attachment; filename="usage-report-${found.id}.tar.gz"`);
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.end(req.method === 'HEAD' ? undefined : found.file);
 }
 
 function bodyErrorMessage(err: { status?: number; type?: string }, limit: number): string {

@@ -9,6 +9,7 @@ import { DashboardResolver } from '../modules/dashboard/dashboard.resolver';
 import { DeviceResolver } from '../modules/devices/device.resolver';
 import { EntitlementResolver } from '../modules/entitlements/entitlement.resolver';
 import { LicenseResolver } from '../modules/licenses/license.resolver';
+import { SyncResolver, UsageReportResolver } from '../modules/sync/sync.resolver';
 import { NodeResolver } from '../modules/node/node.resolver';
 import { TenantResolver } from '../modules/tenants/tenant.resolver';
 import { ViewerResolver } from '../modules/viewer/viewer.resolver';
@@ -26,6 +27,8 @@ export const resolvers = [
   DeviceLicensingResolver,
   DashboardResolver,
   AuditResolver,
+  SyncResolver,
+  UsageReportResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

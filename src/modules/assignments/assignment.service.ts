@@ -295,7 +295,7 @@ async function lockPools(
     em,
     `select l.id from license l
        join virtual_account v on v.tenant_id = l.tenant_id and v.id = l.virtual_account_id
-      where l.tenant_id = ? and l.entitlement_id = any(?::uuid[]) and v.managed
+      where l.tenant_id = ? and l.entitlement_id = any(?::uuid[]) and v.managed and l.removed_at is null
         and l.start_date <= app_now()::date and l.end_date >= app_now()::date
         and (?::text is null or l.billing_type = ?) and (?::uuid is null or l.virtual_account_id = ?)
         and (?::text is null or l.subscription_id = ?)
@@ -340,7 +340,7 @@ async function explainNoPool(
     em,
     `select v.managed, v.name as va_name, l.end_date < app_now()::date as expired, l.start_date > app_now()::date as not_started
        from license l join virtual_account v on v.tenant_id = l.tenant_id and v.id = l.virtual_account_id
-      where l.tenant_id = ? and l.entitlement_id = ?
+      where l.tenant_id = ? and l.entitlement_id = ? and l.removed_at is null
         and (?::text is null or l.billing_type = ?) and (?::uuid is null or l.virtual_account_id = ?)
         and (?::text is null or l.subscription_id = ?)`,
     [tenantId, entitlement.id, input.billingType ?? null, input.billingType ?? null, virtualAccountId, virtualAccountId,

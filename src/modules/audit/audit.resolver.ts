@@ -19,8 +19,8 @@ export class AuditResolver {
     return audit.listAuditEvents(ctx, { tenantId, first, after });
   }
 
-  @FieldResolver(() => Tenant)
-  tenant(@Root() event: AuditEvent, @Ctx() ctx: RequestContext): Promise<Tenant> {
-    return requireTenant(ctx, event.tenantId);
+  @FieldResolver(() => Tenant, { nullable: true })
+  tenant(@Root() event: AuditEvent, @Ctx() ctx: RequestContext): Promise<Tenant | null> {
+    return event.tenantId ? requireTenant(ctx, event.tenantId) : Promise.resolve(null);
   }
 }

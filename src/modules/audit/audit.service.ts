@@ -11,7 +11,8 @@ import { AuditEvent, type AuditEventRow } from './audit.types';
 const CURSOR: CursorSpec = { list: 'auditEvents', shape: ['string', 'uuid'] };
 
 export interface AuditRecord {
-  tenantId: string;
+  /** Null for provider-wide changes (sync settings). */
+  tenantId: string | null;
   action: string;
   targetType: NodeTypeName;
   targetIds: readonly string[];

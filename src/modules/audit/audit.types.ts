@@ -8,7 +8,7 @@ import { Tenant } from '../tenants/tenant.types';
 
 export interface AuditEventRow {
   id: string;
-  tenant_id: string;
+  tenant_id: string | null;
   actor_subject: string;
   actor_role: Role;
   action: string;
@@ -24,8 +24,8 @@ export class AuditEvent implements Node {
   @Field(() => ID)
   id!: string;
 
-  @Field(() => Tenant)
-  tenant!: Tenant;
+  @Field(() => Tenant, { nullable: true, description: 'Null for provider-wide changes such as sync settings.' })
+  tenant!: Tenant | null;
 
   @Field(() => String)
   actorSubject!: string;
@@ -48,7 +48,7 @@ export class AuditEvent implements Node {
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
 
-  tenantId!: string;
+  tenantId!: string | null;
 
   static from(row: AuditEventRow): AuditEvent {
     const e = new AuditEvent();

@@ -28,7 +28,7 @@ export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string
          from license l
         cross join lateral (select count(*)::int as in_use from assignment a
                              where a.tenant_id = l.tenant_id and a.license_id = l.id and a.released_at is null) u
-        ${where('l.tenant_id')} ${tenantId ? 'and' : 'where'} l.end_date >= app_now()::date
+        ${where('l.tenant_id')} ${tenantId ? 'and' : 'where'} l.end_date >= app_now()::date and l.removed_at is null
         group by 1, 2, 3`,
       params,
     ),
@@ -57,7 +57,7 @@ export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string
               count(*) filter (where l.end_date >= app_now()::date and l.end_date < app_now()::date + 30)::int as within30,
               count(*) filter (where l.end_date >= app_now()::date and l.end_date < app_now()::date + 90)::int as within90,
               count(*) filter (where l.end_date < app_now()::date)::int as expired
-         from license l ${where('l.tenant_id')} group by 1`,
+         from license l ${where('l.tenant_id')} ${tenantId ? 'and' : 'where'} l.removed_at is null group by 1`,
       params,
     ),
   }));

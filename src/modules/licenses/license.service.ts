@@ -139,7 +139,7 @@ export async function listLicenses(ctx: RequestContext, args: LicenseListArgs): 
   const limit = pageSize(args.first);
   const after = decodeCursor(args.after, CURSOR);
   const tenantId = await resolveTenantScope(ctx, args.tenantId);
-  const where: string[] = [];
+  const where: string[] = ['l.removed_at is null'];
   const params: unknown[] = [];
   if (tenantId) {
     where.push('l.tenant_id = ?');

@@ -9,6 +9,8 @@ import { findAuditEvent } from '../audit/audit.service';
 import { loadDevice } from '../devices/device.service';
 import { loadEntitlement } from '../entitlements/entitlement.service';
 import { loadLicense } from '../licenses/license.service';
+import { findUsageReport } from '../sync/offline.service';
+import { findSyncRun } from '../sync/sync.service';
 import { loadTenant } from '../tenants/tenant.service';
 
 @Resolver()
@@ -36,6 +38,10 @@ export class NodeResolver {
         return loadAssignment(ctx, parsed.id);
       case 'AuditEvent':
         return findAuditEvent(ctx, parsed.id);
+      case 'SyncRun':
+        return findSyncRun(ctx, parsed.id);
+      case 'UsageReport':
+        return findUsageReport(ctx, parsed.id);
       default:
         return null;
     }

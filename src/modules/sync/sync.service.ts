@@ -1,0 +1,397 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RequestContext } from '../../common/context';
+import { badInput } from '../../common/errors';
+import { parseIdArg } from '../../common/global-id';
+import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
+import { inScope } from '../../db/scope';
+import { pgArray, sql } from '../../db/sql';
+import { SsmError } from '../../ssm/client';
+import type { UsageMeasurement, VirtualAccountLicenses } from '../../ssm/files/formats';
+import { reconcileInTransaction } from '../assignments/assignment.service';
+import { recordAudit } from '../audit/audit.service';
+import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
+import { clientFor, loadSettings, readSettings } from './sync-settings.service';
+import { SyncMode, SyncRunStatus, SyncTrigger } from './sync.enums';
+import { SYNC_RUN_COLUMNS, SyncRun, type SyncRunRow } from './sync.types';
+
+/** A run still RUNNING after this long was abandoned by a process that died; it no longer blocks. */
+const ABANDONED_AFTER_MINUTES = 30;
+const RUN_CURSOR: CursorSpec = { list: 'syncRuns', shape: ['string', 'uuid'] };
+
+export interface ApplyCounts {
+  linesAdded: number;
+  linesChanged: number;
+  linesRemoved: number;
+  assignmentsPending: number;
+  assignmentsReconciled: number;
+}
+
+/**
+ * Makes the tenant's license lines match what the license server says, in the caller's
+ * transaction: virtual accounts upserted by external id (new ones unmanaged), lines upserted by
+ * (virtual account, line id), lines of the covered virtual accounts that vanished are removed
+ * (kept for history, never offered again) and the assignments they held become pending; then
+ * pending assignments are reconciled. Lines of entitlements the catalog does not know are skipped.
+ */
+export async function applyLicenseLines(
+  ctx: RequestContext,
+  em: EntityManager,
+  tenantId: string,
+  smartAccountId: string,
+  virtualAccounts: VirtualAccountLicenses[],
+  source: 'SYNC' | 'FILE',
+  coverAllVirtualAccounts: boolean,
+): Promise<ApplyCounts> {
+  const vas = await sql<{ id: string; external_id: string }>(
+    em,
+    `insert into virtual_account (tenant_id, smart_account_id, external_id, name)
+     select ?, ?, r.id, r.name from jsonb_to_recordset(?::jsonb) as r(id text, name text)
+     on conflict (tenant_id, smart_account_id, external_id) do update set name = excluded.name, updated_at = now()
+     returning id, external_id`,
+    [tenantId, smartAccountId, JSON.stringify(virtualAccounts.map((v) => ({ id: v.id, name: v.name })))],
+  );
+  const vaId = new Map(vas.map((v) => [v.external_id, v.id]));
+  const lines = virtualAccounts.flatMap((v) =>
+    v.licenses.map((l) => ({
+      virtual_account_id: vaId.get(v.id),
+      line_id: l.lineId,
+      tag: l.entitlementTag,
+      billing_type: l.billingType,
+      billing_model: l.billingModel,
+      subscription_id: l.subscriptionId,
+      license_type: l.licenseType,
+      quantity: l.quantity,
+      start_date: l.startDate,
+      end_date: l.endDate,
+    })),
+  );
+  const upserted = await sql<{ inserted: boolean; changed: boolean }>(
+    em,
+    `with incoming as (
+       select r.*, e.id as entitlement_id
+         from jsonb_to_recordset(?::jsonb) as r(virtual_account_id uuid, line_id text, tag text, billing_type text,
+              billing_model text, subscription_id text, license_type text, quantity int, start_date date, end_date date)
+         join entitlement e on e.tag = r.tag
+     ), before as (
+       select l.id, l.virtual_account_id, l.external_line_id, l.entitlement_id, l.billing_type, l.billing_model,
+              l.subscription_id, l.license_type, l.quantity, l.start_date, l.end_date, l.removed_at
+         from license l where l.tenant_id = ? and l.external_line_id is not null
+     )
+     insert into license as l (tenant_id, virtual_account_id, entitlement_id, billing_type, billing_model, subscription_id,
+                               license_type, quantity, start_date, end_date, source, external_line_id)
+     select ?, i.virtual_account_id, i.entitlement_id, i.billing_type, i.billing_model, i.subscription_id,
+            i.license_type, i.quantity, i.start_date, i.end_date, ?, i.line_id from incoming i
+     on conflict (tenant_id, virtual_account_id, external_line_id) where external_line_id is not null do update set
+       entitlement_id = excluded.entitlement_id, billing_type = excluded.billing_type, billing_model = excluded.billing_model,
+       subscription_id = excluded.subscription_id, license_type = excluded.license_type, quantity = excluded.quantity,
+       start_date = excluded.start_date, end_date = excluded.end_date, removed_at = null, source = excluded.source,
+       updated_at = now()
+     returning (xmax = 0) as inserted,
+       not exists (select 1 from before b where b.id = l.id and b.removed_at is null
+                      and (b.entitlement_id, b.billing_type, b.billing_model, b.subscription_id, b.license_type, b.quantity,
+                           b.start_date, b.end_date)
+                        = (l.entitlement_id, l.billing_type, l.billing_model, l.subscription_id, l.license_type, l.quantity,
+                           l.start_date, l.end_date)) as changed`,
+    [JSON.stringify(lines), tenantId, tenantId, source],
+  );
+  const covered = coverAllVirtualAccounts ? null : vas.map((v) => v.id);
+  const keep = lines.map((l) => `${l.virtual_account_id}:${l.line_id}`);
+  const removed = await sql<{ id: string }>(
+    em,
+    `update license l set removed_at = now(), updated_at = now()
+      where l.tenant_id = ? and l.external_line_id is not null and l.removed_at is null
+        and (?::uuid[] is null or l.virtual_account_id = any(?::uuid[]))
+        and not (l.virtual_account_id::text || ':' || l.external_line_id = any(?::text[]))
+      returning l.id`,
+    [tenantId, covered ? pgArray(covered) : null, covered ? pgArray(covered) : null, pgArray(keep)],
+  );
+  let assignmentsPending = 0;
+  if (removed.length > 0) {
+    // Never silently dropped: what the vanished lines held waits for a line to bind to.
+    const moved = await sql<{ id: string }>(
+      em,
+      `update assignment set license_id = null, status = 'PENDING_RECONCILIATION'
+        where tenant_id = ? and license_id = any(?::uuid[]) and released_at is null returning id`,
+      [tenantId, pgArray(removed.map((r) => r.id))],
+    );
+    assignmentsPending = moved.length;
+  }
+  const reconciled = await reconcileInTransaction(ctx, em, tenantId);
+  return {
+    linesAdded: upserted.filter((u) => u.inserted).length,
+    linesChanged: upserted.filter((u) => !u.inserted && u.changed).length,
+    linesRemoved: removed.length,
+    assignmentsPending,
+    assignmentsReconciled: reconciled.reconciled,
+  };
+}
+
+interface MeasurementRow extends UsageMeasurement {
+  virtual_account_id: string | null;
+}
+
+/**
+ * Usage of the period: every assignment held at some point in (start, end], one measurement per
+ * device and license. Pending assignments (no line) carry no subscription.
+ */
+export async function usageMeasurements(
+  em: EntityManager,
+  tenantId: string,
+  period: { start: string; end: string },
+  virtualAccountId: string | null,
+): Promise<MeasurementRow[]> {
+  return sql<MeasurementRow>(
+    em,
+    `select d.uuid as "deviceUuid", d.hostname, e.tag as "entitlementTag", l.subscription_id as "subscriptionId",
+            coalesce(l.billing_type, a.billing_type, 'PREPAID') as "billingType", 1 as count,
+            to_json(greatest(a.assigned_at, ?::timestamptz)) #>> '{}' as start,
+            to_json(least(coalesce(a.released_at, ?::timestamptz), ?::timestamptz)) #>> '{}' as "end",
+            l.virtual_account_id
+       from assignment a
+       join device d on d.tenant_id = a.tenant_id and d.id = a.device_id
+       join entitlement e on e.id = a.entitlement_id
+       left join license l on l.tenant_id = a.tenant_id and l.id = a.license_id
+      where a.tenant_id = ? and a.assigned_at <= ?::timestamptz
+        and (a.released_at is null or a.released_at > ?::timestamptz)
+        and (?::uuid is null or l.virtual_account_id = ?::uuid)
+      order by d.uuid, e.tag`,
+    [period.start, period.end, period.end, tenantId, period.end, period.start, virtualAccountId, virtualAccountId],
+  );
+}
+
+/** Start of the next usage period: the end of the last reported one, else the tenant's first assignment. */
+export async function nextPeriodStart(em: EntityManager, tenantId: string): Promise<string> {
+  const [row] = await sql<{ start: string }>(
+    em,
+    `select to_json(coalesce(
+        (select max(period_end) from usage_report where tenant_id = ?),
+        (select min(assigned_at) from assignment where tenant_id = ?),
+        now())) #>> '{}' as start`,
+    [tenantId, tenantId],
+  );
+  return row.start;
+}
+
+/**
+ * Claims the tenant's single RUNNING slot in its own committed transaction, so a concurrent
+ * on-demand or scheduled sync sees it and joins instead of starting a second one.
+ */
+async function startRun(ctx: RequestContext, tenantId: string, mode: SyncMode, trigger: SyncTrigger): Promise<{ run: SyncRunRow; joined: boolean }> {
+  return inScope(ctx, async (em) => {
+    await sql(
+      em,
+      `update sync_run set status = 'FAILED', finished_at = now(), error_message = 'abandoned: the process running it stopped'
+        where tenant_id = ? and status = 'RUNNING' and started_at < now() - make_interval(mins => ?)`,
+      [tenantId, ABANDONED_AFTER_MINUTES],
+    );
+    const inserted = await sql<SyncRunRow>(
+      em,
+      `insert into sync_run as r (tenant_id, mode, trigger, status, requested_by) values (?, ?, ?, 'RUNNING', ?)
+       on conflict (tenant_id) where status = 'RUNNING' do nothing returning ${SYNC_RUN_COLUMNS}`,
+      [tenantId, mode, trigger, ctx.viewer.subject],
+    );
+    if (inserted.length) return { run: inserted[0], joined: false };
+    const [running] = await sql<SyncRunRow>(em, `select ${SYNC_RUN_COLUMNS} from sync_run r where tenant_id = ? and status = 'RUNNING'`, [tenantId]);
+    return { run: running, joined: true };
+  });
+}
+
+async function failRun(ctx: RequestContext, runId: string, tenantId: string, message: string): Promise<SyncRunRow> {
+  const [row] = await inScope(ctx, (em) =>
+    sql<SyncRunRow>(
+      em,
+      `update sync_run r set status = 'FAILED', finished_at = now(), error_message = ?
+        where tenant_id = ? and id = ? returning ${SYNC_RUN_COLUMNS}`,
+      [message.slice(0, 1000), tenantId, runId],
+    ),
+  );
+  ctx.log.warn({ tenantId, runId, error: message }, 'license sync failed');
+  return row;
+}
+
+/**
+ * Online / on-prem sync of one tenant: fetch the smart account and the lines of its managed
+ * virtual accounts, report usage since the last report (one acknowledged report per virtual
+ * account), then apply everything in one transaction. A failure before the apply changes no
+ * license data; the run is recorded FAILED with the error (the SYNC_FAILED condition).
+ */
+export async function synchronizeLicenses(
+  ctx: RequestContext,
+  tenantIdArg: string | null | undefined,
+  trigger: SyncTrigger = SyncTrigger.MANUAL,
+): Promise<SyncRun> {
+  const tenantId = await requireTenantScope(ctx, tenantIdArg);
+  const settings = await loadSettings(ctx);
+  if (settings.mode === SyncMode.OFFLINE) {
+    throw badInput('the instance is in OFFLINE mode: upload a license summary file instead (uploadLicenseSummary)');
+  }
+  const [account] = await inScope(ctx, (em) =>
+    sql<{ id: string; external_id: string }>(em, 'select id, external_id from smart_account where tenant_id = ?', [tenantId]),
+  );
+  if (!account) throw badInput('the tenant has no smart account yet: configure it first (configureSmartAccount)');
+  const { run, joined } = await startRun(ctx, tenantId, settings.mode, trigger);
+  if (joined) return SyncRun.from(run);
+
+  try {
+    const client = clientFor(ctx, settings);
+    const remote = await client.getSmartAccount(account.external_id);
+    const managed = await inScope(ctx, (em) =>
+      sql<{ id: string; external_id: string; name: string }>(
+        em,
+        'select id, external_id, name from virtual_account where tenant_id = ? and smart_account_id = ? and managed',
+        [tenantId, account.id],
+      ),
+    );
+    const remoteVas = new Set(remote.virtualAccounts.map((v) => v.id));
+    const fetched: VirtualAccountLicenses[] = [];
+    for (const va of managed.filter((v) => remoteVas.has(v.external_id))) {
+      const licenses = await client.listLicenses(account.external_id, va.external_id);
+      fetched.push({ id: va.external_id, name: remote.virtualAccounts.find((r) => r.id === va.external_id)?.name ?? va.name, licenses });
+    }
+
+    // Usage first: if the server does not acknowledge it, nothing is applied.
+    const periodEnd = new Date().toISOString();
+    const periodStart = await inScope(ctx, (em) => nextPeriodStart(em, tenantId));
+    const measurements = await inScope(ctx, (em) => usageMeasurements(em, tenantId, { start: periodStart, end: periodEnd }, null));
+    const receipts: { reportId: string; vaId: string; ackId: string; acknowledgedAt: string; count: number }[] = [];
+    for (const va of managed) {
+      const mine = measurements.filter((m) => m.virtual_account_id === va.id);
+      if (mine.length === 0) continue;
+      const reportId = randomUUID();
+      const receipt = await client.sendUsage(account.external_id, {
+        reportId,
+        virtualAccountId: va.external_id,
+        measurements: mine.map(({ virtual_account_id: _va, ...m }) => m),
+      });
+      receipts.push({ reportId, vaId: va.id, ackId: receipt.ackId, acknowledgedAt: receipt.acknowledgedAt, count: mine.length });
+    }
+
+    const finished = await inScope(ctx, async (em) => {
+      // Every remote virtual account is recorded (new ones unmanaged); only managed ones' lines are synced.
+      await sql(
+        em,
+        `insert into virtual_account (tenant_id, smart_account_id, external_id, name)
+         select ?, ?, r.id, r.name from jsonb_to_recordset(?::jsonb) as r(id text, name text)
+         on conflict (tenant_id, smart_account_id, external_id) do update set name = excluded.name, updated_at = now()`,
+        [tenantId, account.id, JSON.stringify(remote.virtualAccounts)],
+      );
+      const counts = await applyLicenseLines(ctx, em, tenantId, account.id, fetched, 'SYNC', false);
+      for (const r of receipts) {
+        await sql(
+          em,
+          `insert into usage_report (tenant_id, id, via, smart_account_id, virtual_account_id, period_start, period_end,
+                                     generated_by, measurements, status, ack_id, acknowledged_at)
+           values (?, ?, 'ONLINE', ?, ?, ?, ?, ?, ?, 'ACKNOWLEDGED', ?, ?)`,
+          [tenantId, r.reportId, account.id, r.vaId, periodStart, periodEnd, ctx.viewer.subject, r.count, r.ackId, r.acknowledgedAt],
+        );
+      }
+      await sql(em, 'update smart_account set last_synced_at = now() where tenant_id = ? and id = ?', [tenantId, account.id]);
+      const [row] = await sql<SyncRunRow>(
+        em,
+        `update sync_run r set status = 'SUCCEEDED', finished_at = now(), lines_added = ?, lines_changed = ?, lines_removed = ?,
+                assignments_pending = ?, assignments_reconciled = ?, usage_reported = ?
+          where tenant_id = ? and id = ? returning ${SYNC_RUN_COLUMNS}`,
+        [counts.linesAdded, counts.linesChanged, counts.linesRemoved, counts.assignmentsPending, counts.assignmentsReconciled,
+         receipts.reduce((n, r) => n + r.count, 0), tenantId, run.id],
+      );
+      await recordAudit(ctx, em, {
+        tenantId,
+        action: 'sync.licenses_synchronized',
+        targetType: 'SyncRun',
+        targetIds: [run.id],
+        details: { mode: settings.mode, trigger, ...counts, usageReports: receipts.length },
+      });
+      return row;
+    });
+    return SyncRun.from(finished);
+  } catch (err) {
+    const message =
+      err instanceof SsmError
+        ? `license server ${err.code.toLowerCase()}: ${err.message}`
+        : err instanceof Error && 'extensions' in err
+          ? err.message
+          : 'internal error while applying the license server data';
+    if (!(err instanceof SsmError) && !(err instanceof Error && 'extensions' in err)) ctx.log.error({ err }, 'license sync failed');
+    return SyncRun.from(await failRun(ctx, run.id, tenantId, message));
+  }
+}
+
+export async function listSyncRuns(
+  ctx: RequestContext,
+  args: { tenantId?: string | null; first?: number | null; after?: string | null },
+): Promise<Connection<SyncRun>> {
+  const limit = pageSize(args.first);
+  const after = decodeCursor(args.after, RUN_CURSOR);
+  const tenantId = await resolveTenantScope(ctx, args.tenantId);
+  const where = [tenantId ? 'r.tenant_id = ?' : 'true'];
+  const params: unknown[] = tenantId ? [tenantId] : [];
+  const countParams = [...params];
+  if (after) {
+    where.push('(r.started_at, r.id) < (?::timestamptz, ?::uuid)');
+    params.push(after[0], after[1]);
+  }
+  return inScope(ctx, async (em) => {
+    const rows = await sql<SyncRunRow>(
+      em,
+      `select ${SYNC_RUN_COLUMNS} from sync_run r where ${where.join(' and ')} order by r.started_at desc, r.id desc limit ?`,
+      [...params, limit + 1],
+    );
+    const [{ n }] = await sql<{ n: number }>(em, `select count(*)::int as n from sync_run r where ${where[0]}`, countParams);
+    return toConnection(rows, limit, n, RUN_CURSOR, (r) => [r.started_at, r.id], SyncRun.from);
+  });
+}
+
+/** The latest run of the viewer's scope, and when the scheduler next syncs that tenant. */
+export async function lastRunAndNext(ctx: RequestContext): Promise<{ last: SyncRun | null; next: Date | null }> {
+  const tenantId = ctx.viewer.tenantId;
+  return inScope(ctx, async (em) => {
+    const settings = await readSettings(em);
+    const [last] = await sql<SyncRunRow>(
+      em,
+      `select ${SYNC_RUN_COLUMNS} from sync_run r ${tenantId ? 'where r.tenant_id = ?' : ''} order by r.started_at desc, r.id desc limit 1`,
+      tenantId ? [tenantId] : [],
+    );
+    let next: Date | null = null;
+    if (tenantId && settings.mode !== SyncMode.OFFLINE) {
+      const [row] = await sql<{ next: string | null }>(
+        em,
+        `select to_json(coalesce(last_synced_at, now()) + make_interval(mins => ?)) #>> '{}' as next
+           from smart_account where tenant_id = ?`,
+        [settings.sync_interval_minutes, tenantId],
+      );
+      next = row?.next ? new Date(row.next) : null;
+    }
+    return { last: last ? SyncRun.from(last) : null, next };
+  });
+}
+
+export async function findSyncRun(ctx: RequestContext, idArg: string): Promise<SyncRun | null> {
+  const id = parseIdArg(idArg, 'SyncRun', 'id');
+  const tenantId = ctx.viewer.tenantId;
+  const rows = await inScope(ctx, (em) =>
+    sql<SyncRunRow>(em, `select ${SYNC_RUN_COLUMNS} from sync_run r where r.id = ?${tenantId ? ' and r.tenant_id = ?' : ''}`, [
+      id,
+      ...(tenantId ? [tenantId] : []),
+    ]),
+  );
+  return rows[0] ? SyncRun.from(rows[0]) : null;
+}
+
+/** Tenants whose scheduled sync is due (smart account known, interval elapsed, nothing running). */
+export async function dueTenants(ctx: RequestContext): Promise<string[]> {
+  return inScope(ctx, async (em) => {
+    const settings = await readSettings(em);
+    if (settings.mode === SyncMode.OFFLINE) return [];
+    const rows = await sql<{ tenant_id: string }>(
+      em,
+      `select s.tenant_id from smart_account s
+        where (s.last_synced_at is null or s.last_synced_at <= now() - make_interval(mins => ?))
+          and not exists (select 1 from sync_run r where r.tenant_id = s.tenant_id and r.status = 'RUNNING')
+        order by s.tenant_id`,
+      [settings.sync_interval_minutes],
+    );
+    return rows.map((r) => r.tenant_id);
+  });
+}
+
