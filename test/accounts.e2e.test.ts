@@ -81,6 +81,11 @@ describe('smart and virtual accounts', () => {
   afterAll(async () => {
     await server?.close();
   });
+  // A smart account belongs to one tenant only (its account id is unique across tenants); the
+  // tests below reuse one account id, so each test starts without any smart account.
+  afterEach(async () => {
+    await server.sql('delete from assignment; delete from license; delete from virtual_account; delete from smart_account');
+  });
 
   /** A fresh tenant per test, so no test depends on another's accounts. */
   const newTenant = (label: string): Promise<TenantFixture> => createTenant(server, `acc-${label}-${++slugCounter}`);
@@ -170,6 +175,17 @@ describe('smart and virtual accounts', () => {
       expect(res.body.errors).toBeUndefined();
       expect(res.body.data!.configureSmartAccount.tenant).toEqual({ id: tenant.id, slug: tenant.slug });
       expect(await accountRows(tenant)).toEqual([{ domain: 'acme.example', name: 'Acme Corp', external_id: 'SA-1001' }]);
+    });
+
+    it("refuses another tenant's smart account id with CONFLICT and writes nothing", async () => {
+      const owner = await newTenant('owner');
+      const other = await newTenant('claimer');
+      expect((await configure(accountInput(), adminOf(owner))).body.errors).toBeUndefined();
+      const res = await configure(accountInput({ domain: 'other.example' }), adminOf(other));
+      expect(res.body.errors?.[0].extensions?.code).toBe('CONFLICT');
+      expect(res.body.errors?.[0].message).toContain('SA-1001');
+      expect(await accountRows(other)).toEqual([]);
+      expect(await accountRows(owner)).toEqual([{ domain: 'acme.example', name: 'Acme Corp', external_id: 'SA-1001' }]);
     });
 
     it('refuses a provider admin that does not name the tenant with BAD_USER_INPUT and writes nothing', async () => {
@@ -340,13 +356,16 @@ describe('smart and virtual accounts', () => {
       await Promise.all(
         tenants.flatMap((tenant) =>
           ['one', 'two'].map((n) =>
-            configure(accountInput({ accountId: `SA-${n}`, virtualAccounts: [{ externalId: `va-${n}`, name: `VA ${n}` }] }), adminOf(tenant)),
+            configure(
+              accountInput({ accountId: `SA-${n}-${tenant.slug}`, virtualAccounts: [{ externalId: `va-${n}`, name: `VA ${n}` }] }),
+              adminOf(tenant),
+            ),
           ),
         ),
       );
       for (const tenant of tenants) {
         const [account] = await server.sql<{ external_id: string }>('select external_id from smart_account where tenant_id = $1', [tenant.uuid]);
-        const winner = account.external_id.replace('SA-', '');
+        const winner = account.external_id.replace('SA-', '').replace(`-${tenant.slug}`, '');
         expect({ tenant: tenant.slug, vas: (await vaRows(tenant)).map((r) => r.external_id) }).toEqual({ tenant: tenant.slug, vas: [`va-${winner}`] });
       }
     });

@@ -194,6 +194,7 @@ async function startWithDatabaseUrl(): Promise<{ proc: Proc; url: string }> {
     [],
     baseEnv({
       NODE_ENV: 'production',
+      SECRETS_KEY: 'a'.repeat(64),
       DATABASE_URL: withDatabase(adminUrl, dbName),
       PORT: '0',
       HOST: '127.0.0.1',

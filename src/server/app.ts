@@ -10,6 +10,7 @@ import type { Config } from '../config';
 import type { AppRuntime, RequestContext } from '../common/context';
 import { secretBoxFor } from '../common/secrets';
 import type { Database } from '../db/database';
+import { startScheduler, type Scheduler } from '../jobs/scheduler';
 import type { Logger } from '../logger';
 import { formatError } from './errors';
 import { createHttpServer } from './http';
@@ -19,6 +20,8 @@ import { attachWebSocketServer } from './ws';
 export interface RunningServer {
   url: string;
   httpServer: http.Server;
+  /** Present when SCHEDULER_ENABLED: scheduled sync on pg-boss. */
+  scheduler?: Scheduler;
   /** Stop accepting, drain in-flight requests, close sockets. The database is closed by its owner. */
   close(): Promise<void>;
 }
@@ -98,12 +101,17 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
       resolve();
     });
   });
+  const scheduler = config.schedulerEnabled
+    ? await startScheduler({ db, runtime, log, cron: config.syncTickCron })
+    : undefined;
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return {
     url: `http://${host}:${port}/graphql`,
     httpServer,
+    scheduler,
     async close() {
+      await scheduler?.stop();
       await ws.close();
       await apollo.stop();
     },

@@ -67,6 +67,10 @@ export async function startTestServer(options: { env?: Record<string, string> } 
     JWT_SECRET: TEST_JWT_SECRET,
     JWT_ISSUER: TEST_ISSUER,
     JWT_AUDIENCE: TEST_AUDIENCE,
+    SCHEDULER_ENABLED: 'false',
+    SECRETS_KEY: '5'.repeat(64),
+    SSM_TIMEOUT_MS: '1000',
+    SSM_RETRIES: '1',
     ...options.env,
   });
   const log = createLogger(config.logLevel);

@@ -1,4 +1,6 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { RequestContext } from '../../common/context';
+import { conflict } from '../../common/errors';
 import { loadById, loadGroup } from '../../common/loaders';
 import { parseIdArg, parseIdArgs, toGlobalId } from '../../common/global-id';
 import { inScope } from '../../db/scope';
@@ -110,8 +112,16 @@ export async function configureSmartAccount(ctx: RequestContext, input: Configur
       details: { domain: input.domain, accountId: input.accountId, virtualAccounts: vas.map((v) => v.external_id) },
     });
     return account;
-  });
+  }).catch((err: unknown) => claimedElsewhere(err, input.accountId));
   return SmartAccount.from(row);
+}
+
+/** A smart account id is unique across tenants: another tenant's is CONFLICT, naming only the id given. */
+function claimedElsewhere(err: unknown, accountId: string): never {
+  if (err instanceof UniqueConstraintViolationException) {
+    throw conflict(`smart account ${accountId} is already configured for another tenant`, { field: 'accountId' });
+  }
+  throw err;
 }
 
 /** Sets exactly which virtual accounts are managed here; all others of the tenant become unmanaged. */

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import PgBoss from 'pg-boss';
+import { Role } from '../auth/roles';
+import { createViewer } from '../auth/viewer';
+import type { AppRuntime, RequestContext } from '../common/context';
+import type { Database } from '../db/database';
+import type { Logger } from '../logger';
+import { SyncTrigger } from '../modules/sync/sync.enums';
+import { dueTenants, synchronizeLicenses } from '../modules/sync/sync.service';
+
+export const TICK_QUEUE = 'license-sync-tick';
+export const SYNC_QUEUE = 'license-sync';
+const SYSTEM_SUBJECT = 'system:scheduler';
+
+export interface Scheduler {
+  /** Runs one tick now (what the cron schedule does): enqueue a sync for every due tenant. */
+  tick(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Scheduled sync on pg-boss. The cron tick is sent once per slot across all instances (pg-boss
+ * keeps the schedule in PostgreSQL), and per-tenant sync jobs are singletons by tenant ("stately"
+ * queue, singletonKey = tenant), so one sync per tenant runs at a time whichever instance picks it
+ * up. synchronizeLicenses itself also joins a run already in progress.
+ */
+export async function startScheduler(opts: {
+  db: Database;
+  runtime: AppRuntime;
+  log: Logger;
+  cron: string;
+}): Promise<Scheduler> {
+  const { db, runtime } = opts;
+  const log = opts.log.child({ component: 'scheduler' });
+  // pg-boss creates and migrates its own schema: it connects as the owner, like migrations do.
+  const boss = new PgBoss({ connectionString: db.ownerUrl, schema: 'pgboss', max: 4, application_name: 'slm-scheduler' });
+  boss.on('error', (err) => log.error({ err }, 'pg-boss error'));
+  await boss.start();
+  await boss.createQueue(TICK_QUEUE, { name: TICK_QUEUE, policy: 'singleton' });
+  await boss.createQueue(SYNC_QUEUE, { name: SYNC_QUEUE, policy: 'stately', retryLimit: 0 });
+
+  const systemContext = (): RequestContext => ({
+    viewer: createViewer(SYSTEM_SUBJECT, Role.PROVIDER_OPERATOR, null, Math.floor(Date.now() / 1000) + 3600),
+    em: db.orm.em.fork(),
+    requestId: randomUUID(),
+    log,
+    app: runtime,
+    memo: new Map(),
+  });
+
+  const tick = async (): Promise<number> => {
+    const tenants = await dueTenants(systemContext());
+    for (const tenantId of tenants) {
+      await boss.send(SYNC_QUEUE, { tenantId }, { singletonKey: tenantId });
+    }
+    if (tenants.length) log.info({ tenants: tenants.length }, 'scheduled license syncs');
+    return tenants.length;
+  };
+
+  await boss.work(TICK_QUEUE, async () => {
+    await tick();
+  });
+  await boss.work<{ tenantId: string }>(SYNC_QUEUE, async (jobs) => {
+    for (const job of jobs) {
+      const run = await synchronizeLicenses(systemContext(), job.data.tenantId, SyncTrigger.SCHEDULED);
+      log.info({ tenantId: job.data.tenantId, status: run.status }, 'scheduled license sync finished');
+    }
+  });
+  await boss.schedule(TICK_QUEUE, opts.cron);
+  log.info({ cron: opts.cron }, 'scheduler started');
+
+  return {
+    tick,
+    async stop() {
+      await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    },
+  };
+}
