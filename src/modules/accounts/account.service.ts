@@ -1,6 +1,8 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { RequestContext } from '../../common/context';
-import { conflict } from '../../common/errors';
+import { AppError, conflict, notFound } from '../../common/errors';
+import { SsmError } from '../../ssm/client';
+import { clientFor, loadSettings } from '../sync/sync-settings.service';
 import { loadById, loadGroup } from '../../common/loaders';
 import { parseIdArg, parseIdArgs, toGlobalId } from '../../common/global-id';
 import { inScope } from '../../db/scope';
@@ -37,9 +39,35 @@ function checkName(field: string, value: string): string {
   return trimmed;
 }
 
+/** The account as the configured license server describes it (online and on-prem modes). */
+async function fromServer(ctx: RequestContext, input: ConfigureSmartAccountInput): Promise<ConfigureSmartAccountInput> {
+  if (!EXTERNAL_ID_RE.test(input.accountId)) {
+    throw invalidAccountField('accountId', input.accountId, 'must be 1 to 64 of A-Z a-z 0-9 . _ : -');
+  }
+  const client = clientFor(ctx, await loadSettings(ctx));
+  try {
+    const remote = await client.getSmartAccount(input.accountId);
+    return {
+      ...input,
+      domain: remote.domain.toLowerCase(),
+      name: remote.name,
+      virtualAccounts: remote.virtualAccounts.map((v) => ({ externalId: v.id, name: v.name })),
+    };
+  } catch (err) {
+    if (err instanceof SsmError) {
+      if (err.code === 'NOT_FOUND') throw notFound(`the license server knows no smart account ${input.accountId}`);
+      throw new AppError('BAD_USER_INPUT', `the license server could not be asked (${err.code.toLowerCase()}): ${err.message}`);
+    }
+    throw err;
+  } finally {
+    await client.close();
+  }
+}
+
 function validate(input: ConfigureSmartAccountInput): void {
-  if (!DOMAIN_RE.test(input.domain)) {
-    throw invalidAccountField('domain', input.domain, 'is not a lowercase domain such as acme.example');
+  const domain = input.domain ?? '';
+  if (!DOMAIN_RE.test(domain)) {
+    throw invalidAccountField('domain', domain, 'is not a lowercase domain such as acme.example');
   }
   if (!EXTERNAL_ID_RE.test(input.accountId)) {
     throw invalidAccountField('accountId', input.accountId, 'must be 1 to 64 of A-Z a-z 0-9 . _ : -');
@@ -63,10 +91,11 @@ function validate(input: ConfigureSmartAccountInput): void {
  * Records the tenant's smart account (one per tenant) and the virtual accounts given. Replacing the
  * account by another account id is refused while license lines of the old one exist.
  */
-export async function configureSmartAccount(ctx: RequestContext, input: ConfigureSmartAccountInput): Promise<SmartAccount> {
+export async function configureSmartAccount(ctx: RequestContext, given: ConfigureSmartAccountInput): Promise<SmartAccount> {
+  const tenantId = await requireTenantScope(ctx, given.tenantId);
+  const input = given.fetchFromServer ? await fromServer(ctx, given) : given;
   validate(input);
-  const name = checkName('name', input.name);
-  const tenantId = await requireTenantScope(ctx, input.tenantId);
+  const name = checkName('name', input.name ?? '');
   const vas = (input.virtualAccounts ?? []).map((va) => ({ external_id: va.externalId, name: va.name.trim() }));
   const row = await inScope(ctx, async (em) => {
     // One configuration per tenant at a time (the first one has no row to lock yet), and the
@@ -93,7 +122,7 @@ export async function configureSmartAccount(ctx: RequestContext, input: Configur
        on conflict (tenant_id) do update set domain = excluded.domain, name = excluded.name,
          external_id = excluded.external_id, updated_at = now()
        returning ${SA_COLUMNS}`,
-      [tenantId, input.domain, name, input.accountId],
+      [tenantId, input.domain as string, name, input.accountId],
     );
     if (vas.length > 0) {
       await sql(

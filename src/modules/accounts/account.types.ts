@@ -114,14 +114,20 @@ export class ConfigureSmartAccountInput {
   @Field(() => ID, { nullable: true, description: 'Defaults to the viewer\'s tenant; required for provider roles.' })
   tenantId?: string | null;
 
-  @Field(() => String, { description: 'Smart account domain, e.g. acme.example.' })
-  domain!: string;
+  @Field(() => String, { nullable: true, description: 'Smart account domain, e.g. acme.example. Required unless fetchFromServer.' })
+  domain?: string | null;
 
-  @Field(() => String)
-  name!: string;
+  @Field(() => String, { nullable: true, description: 'Required unless fetchFromServer.' })
+  name?: string | null;
 
   @Field(() => String, { description: 'The license server\'s account id.' })
   accountId!: string;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'ONLINE / ON_PREM: take the domain, name and virtual accounts from the license server (domain and name may then be omitted).',
+  })
+  fetchFromServer?: boolean | null;
 
   @Field(() => [VirtualAccountInput], {
     nullable: true,

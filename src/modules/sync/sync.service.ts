@@ -6,7 +6,7 @@ import { parseIdArg } from '../../common/global-id';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
 import { pgArray, sql } from '../../db/sql';
-import { SsmError } from '../../ssm/client';
+import { SsmError, type SsmClient } from '../../ssm/client';
 import type { UsageMeasurement, VirtualAccountLicenses } from '../../ssm/files/formats';
 import { reconcileInTransaction } from '../assignments/assignment.service';
 import { recordAudit } from '../audit/audit.service';
@@ -233,8 +233,9 @@ export async function synchronizeLicenses(
   const { run, joined } = await startRun(ctx, tenantId, settings.mode, trigger);
   if (joined) return SyncRun.from(run);
 
+  let client: SsmClient | undefined;
   try {
-    const client = clientFor(ctx, settings);
+    client = clientFor(ctx, settings);
     const remote = await client.getSmartAccount(account.external_id);
     const managed = await inScope(ctx, (em) =>
       sql<{ id: string; external_id: string; name: string }>(
@@ -314,6 +315,8 @@ export async function synchronizeLicenses(
           : 'internal error while applying the license server data';
     if (!(err instanceof SsmError) && !(err instanceof Error && 'extensions' in err)) ctx.log.error({ err }, 'license sync failed');
     return SyncRun.from(await failRun(ctx, run.id, tenantId, message));
+  } finally {
+    await client?.close();
   }
 }
 
