@@ -226,6 +226,11 @@ export async function uploadAcknowledgement(ctx: RequestContext, input: UploadFi
       details: { ackId: ack.ackId, fileName: input.fileName ?? null, digest: parsed.digest, keyId: parsed.keyId },
     });
     return updated;
+  }).catch((err: unknown) => {
+    if (err instanceof UniqueConstraintViolationException) {
+      throw conflict(`the acknowledgement names smart account ${ack.smartAccount.accountId}, which is managed by another tenant`);
+    }
+    throw err;
   });
   return UsageReport.from(row);
 }
