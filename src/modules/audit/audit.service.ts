@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../common/context';
 import type { NodeTypeName } from '../../common/global-id';
 import { parseIdArg } from '../../common/global-id';
-import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
+import type { Connection, CursorSpec } from '../../common/relay';
+import { newestFirstPage } from '../../db/pages';
 import { inScope } from '../../db/scope';
 import { pgArray, sql } from '../../db/sql';
 import { resolveTenantScope } from '../tenants/tenant.service';
@@ -40,38 +41,26 @@ export async function recordAudit(ctx: RequestContext, em: EntityManager, event:
   );
 }
 
-const COLUMNS = `id, tenant_id, actor_subject, actor_role, action, target_type, target_ids, details,
-  to_json(created_at) #>> '{}' as created_at`;
+const COLUMNS = `a.id, a.tenant_id, a.actor_subject, a.actor_role, a.action, a.target_type, a.target_ids, a.details,
+  to_json(a.created_at) #>> '{}' as created_at`;
 
-/** Newest first. Tenant users see their tenant's events; providers one tenant or all. */
+/** Newest first. Tenant users see their tenant's events; providers one tenant or all (and provider-wide events). */
 export async function listAuditEvents(
   ctx: RequestContext,
   args: { tenantId?: string | null; first?: number | null; after?: string | null },
 ): Promise<Connection<AuditEvent>> {
-  const limit = pageSize(args.first);
-  const after = decodeCursor(args.after, CURSOR);
-  const tenantId = await resolveTenantScope(ctx, args.tenantId);
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (tenantId) {
-    where.push('tenant_id = ?');
-    params.push(tenantId);
-  }
-  const countWhere = where.length ? `where ${where.join(' and ')}` : '';
-  const countParams = [...params];
-  if (after) {
-    where.push('(created_at, id) < (?::timestamptz, ?::uuid)');
-    params.push(after[0], after[1]);
-  }
-  return inScope(ctx, async (em) => {
-    const rows = await sql<AuditEventRow>(
-      em,
-      `select ${COLUMNS} from audit_event ${where.length ? `where ${where.join(' and ')}` : ''}
-        order by created_at desc, id desc limit ?`,
-      [...params, limit + 1],
-    );
-    const [{ n }] = await sql<{ n: number }>(em, `select count(*)::int as n from audit_event ${countWhere}`, countParams);
-    return toConnection(rows, limit, n, CURSOR, (r) => [r.created_at, r.id], AuditEvent.from);
+  return newestFirstPage(ctx, {
+    from: 'audit_event a',
+    columns: COLUMNS,
+    timeColumn: 'a.created_at',
+    idColumn: 'a.id',
+    tenantColumn: 'a.tenant_id',
+    tenantId: await resolveTenantScope(ctx, args.tenantId),
+    cursor: CURSOR,
+    first: args.first,
+    after: args.after,
+    timeOf: (r: AuditEventRow) => r.created_at,
+    toNode: AuditEvent.from,
   });
 }
 
@@ -79,7 +68,7 @@ export async function findAuditEvent(ctx: RequestContext, idArg: string): Promis
   const id = parseIdArg(idArg, 'AuditEvent', 'id');
   const tenantId = await resolveTenantScope(ctx, undefined);
   const rows = await inScope(ctx, (em) =>
-    sql<AuditEventRow>(em, `select ${COLUMNS} from audit_event where id = ? ${tenantId ? 'and tenant_id = ?' : ''}`, [
+    sql<AuditEventRow>(em, `select ${COLUMNS} from audit_event a where a.id = ? ${tenantId ? 'and a.tenant_id = ?' : ''}`, [
       id,
       ...(tenantId ? [tenantId] : []),
     ]),

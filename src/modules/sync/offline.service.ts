@@ -3,7 +3,8 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { RequestContext } from '../../common/context';
 import { AppError, badInput, conflict, notFound } from '../../common/errors';
 import { parseIdArg } from '../../common/global-id';
-import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
+import type { Connection, CursorSpec } from '../../common/relay';
+import { newestFirstPage } from '../../db/pages';
 import { inScope } from '../../db/scope';
 import { sql } from '../../db/sql';
 import { FileFormatError } from '../../ssm/files/archive';
@@ -262,24 +263,18 @@ export async function listUsageReports(
   ctx: RequestContext,
   args: { tenantId?: string | null; first?: number | null; after?: string | null },
 ): Promise<Connection<UsageReport>> {
-  const limit = pageSize(args.first);
-  const after = decodeCursor(args.after, REPORT_CURSOR);
-  const tenantId = await resolveTenantScope(ctx, args.tenantId);
-  const where = [tenantId ? 'u.tenant_id = ?' : 'true'];
-  const params: unknown[] = tenantId ? [tenantId] : [];
-  const countParams = [...params];
-  if (after) {
-    where.push('(u.generated_at, u.id) < (?::timestamptz, ?::uuid)');
-    params.push(after[0], after[1]);
-  }
-  return inScope(ctx, async (em) => {
-    const rows = await sql<UsageReportRow>(
-      em,
-      `select ${USAGE_REPORT_COLUMNS} from usage_report u where ${where.join(' and ')} order by u.generated_at desc, u.id desc limit ?`,
-      [...params, limit + 1],
-    );
-    const [{ n }] = await sql<{ n: number }>(em, `select count(*)::int as n from usage_report u where ${where[0]}`, countParams);
-    return toConnection(rows, limit, n, REPORT_CURSOR, (r) => [r.generated_at, r.id], UsageReport.from);
+  return newestFirstPage(ctx, {
+    from: 'usage_report u',
+    columns: USAGE_REPORT_COLUMNS,
+    timeColumn: 'u.generated_at',
+    idColumn: 'u.id',
+    tenantColumn: 'u.tenant_id',
+    tenantId: await resolveTenantScope(ctx, args.tenantId),
+    cursor: REPORT_CURSOR,
+    first: args.first,
+    after: args.after,
+    timeOf: (r: UsageReportRow) => r.generated_at,
+    toNode: UsageReport.from,
   });
 }
 

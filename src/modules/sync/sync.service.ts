@@ -3,7 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../common/context';
 import { badInput } from '../../common/errors';
 import { parseIdArg } from '../../common/global-id';
-import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
+import type { Connection, CursorSpec } from '../../common/relay';
+import { newestFirstPage } from '../../db/pages';
 import { inScope } from '../../db/scope';
 import { pgArray, sql } from '../../db/sql';
 import { SsmError, type SsmClient } from '../../ssm/client';
@@ -324,24 +325,18 @@ export async function listSyncRuns(
   ctx: RequestContext,
   args: { tenantId?: string | null; first?: number | null; after?: string | null },
 ): Promise<Connection<SyncRun>> {
-  const limit = pageSize(args.first);
-  const after = decodeCursor(args.after, RUN_CURSOR);
-  const tenantId = await resolveTenantScope(ctx, args.tenantId);
-  const where = [tenantId ? 'r.tenant_id = ?' : 'true'];
-  const params: unknown[] = tenantId ? [tenantId] : [];
-  const countParams = [...params];
-  if (after) {
-    where.push('(r.started_at, r.id) < (?::timestamptz, ?::uuid)');
-    params.push(after[0], after[1]);
-  }
-  return inScope(ctx, async (em) => {
-    const rows = await sql<SyncRunRow>(
-      em,
-      `select ${SYNC_RUN_COLUMNS} from sync_run r where ${where.join(' and ')} order by r.started_at desc, r.id desc limit ?`,
-      [...params, limit + 1],
-    );
-    const [{ n }] = await sql<{ n: number }>(em, `select count(*)::int as n from sync_run r where ${where[0]}`, countParams);
-    return toConnection(rows, limit, n, RUN_CURSOR, (r) => [r.started_at, r.id], SyncRun.from);
+  return newestFirstPage(ctx, {
+    from: 'sync_run r',
+    columns: SYNC_RUN_COLUMNS,
+    timeColumn: 'r.started_at',
+    idColumn: 'r.id',
+    tenantColumn: 'r.tenant_id',
+    tenantId: await resolveTenantScope(ctx, args.tenantId),
+    cursor: RUN_CURSOR,
+    first: args.first,
+    after: args.after,
+    timeOf: (r: SyncRunRow) => r.started_at,
+    toNode: SyncRun.from,
   });
 }
 
