@@ -29,6 +29,15 @@ export class Migration20261128200000Sync extends Migration {
       create policy license_sync_settings_write on license_sync_settings for update
         using (app_is_provider()) with check (app_is_provider());
 
+      -- The catalog is reference data, but a smart account may hold entitlements it does not list:
+      -- those are added as unmanaged lines (shown, never assignable). The app may insert only such
+      -- rows; RLS is enabled (not forced: migrations, as owner, still seed managed ones).
+      alter table entitlement enable row level security;
+      create policy entitlement_read on entitlement for select using (true);
+      create policy entitlement_add_unmanaged on entitlement for insert
+        with check (category = 'OTHER' and not managed and not obsolete and device_kinds = '{}' and device_modes = '{}'
+                    and min_release_ios_xe is null and min_release_vedge is null and not requires_hsec_compatible);
+
       alter table smart_account add column last_summary_serial int;
       alter table smart_account add column last_summary_generated_at timestamptz;
       alter table smart_account add column last_synced_at timestamptz;
@@ -106,6 +115,9 @@ export class Migration20261128200000Sync extends Migration {
   override async down(): Promise<void> {
     this.addSql(`
       drop table if exists usage_report, sync_run, license_sync_settings;
+      drop policy if exists entitlement_add_unmanaged on entitlement;
+      drop policy if exists entitlement_read on entitlement;
+      alter table entitlement disable row level security;
       drop index if exists license_external_line_key;
       drop index if exists smart_account_external_key;
       alter table license drop column if exists external_line_id, drop column if exists removed_at;

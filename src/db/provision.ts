@@ -5,7 +5,9 @@ import type { Logger } from '../logger';
 export const DEFAULT_APP_ROLE = 'slm_app';
 
 /** Tables the application may read but never change. */
-const READ_ONLY_TABLES = ['mikro_orm_migrations', 'entitlement'];
+const READ_ONLY_TABLES = ['mikro_orm_migrations'];
+/** Tables the application may only read and add to (RLS limits what it may add). */
+const APPEND_ONLY_TABLES = ['entitlement'];
 
 /**
  * The application connects as a role that owns nothing, is not a superuser and cannot bypass RLS.
@@ -95,5 +97,8 @@ async function grantAccess(owner: pg.Client, role: string): Promise<void> {
   await owner.query(`grant usage, select on all sequences in schema public to ${ident}`);
   for (const table of READ_ONLY_TABLES) {
     await owner.query(`revoke insert, update, delete, truncate on ${owner.escapeIdentifier(table)} from ${ident}`);
+  }
+  for (const table of APPEND_ONLY_TABLES) {
+    await owner.query(`revoke update, delete, truncate on ${owner.escapeIdentifier(table)} from ${ident}`);
   }
 }

@@ -24,11 +24,14 @@ const REPORT_CURSOR: CursorSpec = { list: 'usageReports', shape: ['string', 'uui
 function decodeUpload(input: UploadFileInput): Buffer {
   const text = input.contentBase64.replace(/\s+/g, '');
   // 4 base64 characters carry 3 bytes: refuse oversized files without decoding them.
-  if (Math.floor((text.length * 3) / 4) > MAX_FILE_BYTES + 2) throw badInput(`the file is larger than 10 MB`, { argumentName: 'contentBase64' });
-  if (!BASE64_RE.test(text)) throw badInput('contentBase64 is not base64', { argumentName: 'contentBase64' });
+  const refuse = (message: string, fileError: string): never => {
+    throw badInput(message, { argumentName: 'contentBase64', fileError });
+  };
+  if (Math.floor((text.length * 3) / 4) > MAX_FILE_BYTES + 2) refuse('the file is larger than 10 MB', 'TOO_LARGE');
+  if (!BASE64_RE.test(text)) refuse('contentBase64 is not base64', 'NOT_BASE64');
   const buf = Buffer.from(text, 'base64');
-  if (buf.length === 0) throw badInput('the file is empty', { argumentName: 'contentBase64' });
-  if (buf.length > MAX_FILE_BYTES) throw badInput('the file is larger than 10 MB', { argumentName: 'contentBase64' });
+  if (buf.length === 0) refuse('the file is empty', 'EMPTY');
+  if (buf.length > MAX_FILE_BYTES) refuse('the file is larger than 10 MB', 'TOO_LARGE');
   return buf;
 }
 

@@ -33,7 +33,7 @@ export interface ApplyCounts {
  * transaction: virtual accounts upserted by external id (new ones unmanaged), lines upserted by
  * (virtual account, line id), lines of the covered virtual accounts that vanished are removed
  * (kept for history, never offered again) and the assignments they held become pending; then
- * pending assignments are reconciled. Lines of entitlements the catalog does not know are skipped.
+ * pending assignments are reconciled. Entitlements the catalog does not know become unmanaged lines.
  */
 export async function applyLicenseLines(
   ctx: RequestContext,
@@ -66,6 +66,14 @@ export async function applyLicenseLines(
       start_date: l.startDate,
       end_date: l.endDate,
     })),
+  );
+  // Entitlements the catalog does not know are recorded as unmanaged, so their lines are kept and shown.
+  await sql(
+    em,
+    `insert into entitlement (tag, display_name, category, managed, obsolete, sort_order)
+     select distinct r.tag, r.tag, 'OTHER', false, false, 1000 from jsonb_to_recordset(?::jsonb) as r(tag text)
+     on conflict (tag) do nothing`,
+    [JSON.stringify(lines.map((l) => ({ tag: l.tag })))],
   );
   const upserted = await sql<{ inserted: boolean; changed: boolean }>(
     em,
