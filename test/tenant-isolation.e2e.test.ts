@@ -1,5 +1,19 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { isObjectType } from 'graphql';
 import { getSchema } from '../src/server/schema';
+import {
+  buildAck,
+  buildLicenseSummary,
+  parseUsageReport,
+  type DeviceAck,
+  type LicenseLine,
+  type SmartAccountInfo,
+  type SmartAccountRef,
+  type VirtualAccountLicenses,
+  type VirtualAccountRef,
+} from '../src/ssm/files/formats';
+import { keyPairFromSeed, publicKeyPem, type Ed25519KeyPair } from '../src/ssm/files/signing';
 import { createTenant, deviceInput, registerDevices, REGISTER_DEVICES, type TenantFixture } from './support/fixtures';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/harness';
 
@@ -102,6 +116,159 @@ const LICENSING_NODE = `query($id: ID!) {
 interface IdRef {
   id: string;
 }
+
+// ---- License-server sync ----------------------------------------------------------------------
+
+const SYNC_RUN_FIELDS = `id tenant { id } mode trigger status startedAt finishedAt requestedBy
+  linesAdded linesChanged linesRemoved assignmentsPending assignmentsReconciled usageReported errorMessage`;
+const REPORT_FIELDS = `id tenant { id } via status periodStart periodEnd generatedAt generatedBy measurements
+  fileDigest fileSize downloadUrl ackId acknowledgedAt acknowledgedSmartAccount acknowledgedVirtualAccount`;
+const SETTINGS_FIELDS = `mode serverUrl clientId hasCredentials proxyUrl hasProxyCredentials syncIntervalMinutes
+  trustedSigningKeys { keyId publicKey } lastSync { ${SYNC_RUN_FIELDS} } nextSyncAt`;
+const SYNC_SETTINGS = `{ licenseSyncSettings { ${SETTINGS_FIELDS} } }`;
+const SET_SYNC_MODE = `mutation($input: SetLicenseSyncModeInput!) { setLicenseSyncMode(input: $input) { ${SETTINGS_FIELDS} } }`;
+const SYNCHRONIZE = `mutation($input: SynchronizeLicensesInput) { synchronizeLicenses(input: $input) { ${SYNC_RUN_FIELDS} } }`;
+const SYNC_RUNS = `query($tenantId: ID, $first: Int, $after: String) {
+  syncRuns(tenantId: $tenantId, first: $first, after: $after) {
+    totalCount
+    edges { cursor node { ${SYNC_RUN_FIELDS} } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const USAGE_REPORTS = `query($tenantId: ID, $first: Int, $after: String) {
+  usageReports(tenantId: $tenantId, first: $first, after: $after) {
+    totalCount
+    edges { cursor node { ${REPORT_FIELDS} } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const UPLOAD_SUMMARY = `mutation($input: UploadFileInput!) {
+  uploadLicenseSummary(input: $input) { smartAccount { id accountId tenant { id } } serial generatedAt syncRun { ${SYNC_RUN_FIELDS} } }
+}`;
+const GENERATE_REPORT = `mutation($input: GenerateUsageReportInput!) { generateUsageReport(input: $input) { ${REPORT_FIELDS} } }`;
+const UPLOAD_ACK = `mutation($input: UploadFileInput!) { uploadAcknowledgement(input: $input) { ${REPORT_FIELDS} } }`;
+const SYNC_NODE = `query($id: ID!) {
+  node(id: $id) {
+    __typename id
+    ... on SyncRun { trigger runStatus: status runTenant: tenant { id } }
+    ... on UsageReport { reportStatus: status fileDigest reportTenant: tenant { id } }
+  }
+}`;
+
+/** Seed of the license server's signing key in these tests; the provider trusts its public key. */
+const LICENSE_SERVER_SEED = 'tenant-isolation-license-server';
+/** Secrets a provider stores; no API answer may ever contain them. */
+const CLIENT_SECRET = 'client-secret-7f3a-never-returned';
+const PROXY_PASSWORD = 'proxy-password-91c2-never-returned';
+
+const ALPHA_ACCOUNT: SmartAccountInfo = { accountId: 'ALPHA-SA-1', domain: 'alpha.example', name: 'Alpha SA' };
+const BRAVO_ACCOUNT: SmartAccountInfo = { accountId: 'BRAVO-SA-1', domain: 'bravo-secret.example', name: 'Bravo Secret SA' };
+const BRAVO_ACCOUNT_REF: SmartAccountRef = { accountId: BRAVO_ACCOUNT.accountId, name: BRAVO_ACCOUNT.name };
+const BRAVO_PROD_VA: VirtualAccountRef = { id: 'VA-PROD-7731', name: 'Bravo Production' };
+/** The license server's key pair; the provider trusts its public key for offline files. */
+const SIGNER: Ed25519KeyPair = keyPairFromSeed(LICENSE_SERVER_SEED);
+const TRUSTED_KEY = publicKeyPem(SIGNER.publicKey);
+
+interface SyncRunNode {
+  id: string;
+  tenant: IdRef;
+  mode: string;
+  trigger: string;
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  requestedBy: string;
+  linesAdded: number;
+  linesChanged: number;
+  linesRemoved: number;
+  assignmentsPending: number;
+  assignmentsReconciled: number;
+  usageReported: number;
+  errorMessage: string | null;
+}
+interface UsageReportNode {
+  id: string;
+  tenant: IdRef;
+  via: string;
+  status: string;
+  periodStart: string;
+  periodEnd: string;
+  generatedAt: string;
+  generatedBy: string;
+  measurements: number;
+  fileDigest: string | null;
+  fileSize: number | null;
+  downloadUrl: string | null;
+  ackId: string | null;
+  acknowledgedAt: string | null;
+  acknowledgedSmartAccount: string | null;
+  acknowledgedVirtualAccount: string | null;
+}
+interface SyncSettingsNode {
+  mode: string;
+  serverUrl: string | null;
+  clientId: string | null;
+  hasCredentials: boolean;
+  proxyUrl: string | null;
+  hasProxyCredentials: boolean;
+  syncIntervalMinutes: number;
+  trustedSigningKeys: { keyId: string; publicKey: string }[];
+  lastSync: SyncRunNode | null;
+  nextSyncAt: string | null;
+}
+interface SummaryUploadNode {
+  smartAccount: { id: string; accountId: string; tenant: IdRef };
+  serial: number;
+  generatedAt: string;
+  syncRun: SyncRunNode;
+}
+interface SyncNodeData {
+  node: {
+    __typename: string;
+    id: string;
+    trigger?: string;
+    runStatus?: string;
+    reportStatus?: string;
+    fileDigest?: string | null;
+    runTenant?: IdRef;
+    reportTenant?: IdRef;
+  } | null;
+}
+/** A report file as the download route answered it. */
+interface Download {
+  status: number;
+  contentType: string | null;
+  body: Buffer;
+}
+
+/** One license line of a summary file, as the license server describes it. */
+function fileLine(lineId: string, entitlementTag: string, subscriptionId: string, quantity: number): LicenseLine {
+  return {
+    lineId,
+    entitlementTag,
+    billingType: 'PREPAID',
+    billingModel: 'A_LA_CARTE',
+    subscriptionId,
+    licenseType: 'TERM',
+    quantity,
+    inUse: 0,
+    startDate: '2020-01-01',
+    endDate: '2099-12-31',
+  };
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** A TCP port on 127.0.0.1 that nothing listens on: a license server (and proxy) that cannot be reached. */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return address.port;
+}
+
 interface VirtualAccountNode {
   id: string;
   externalId: string;
@@ -222,7 +389,17 @@ interface AccountInput {
   virtualAccounts?: { externalId: string; name: string }[];
 }
 
-type GlobalType = 'Tenant' | 'Device' | 'Entitlement' | 'SmartAccount' | 'VirtualAccount' | 'License' | 'LicenseAssignment' | 'AuditEvent';
+type GlobalType =
+  | 'Tenant'
+  | 'Device'
+  | 'Entitlement'
+  | 'SmartAccount'
+  | 'VirtualAccount'
+  | 'License'
+  | 'LicenseAssignment'
+  | 'AuditEvent'
+  | 'SyncRun'
+  | 'UsageReport';
 
 /** The API's global id for a database uuid: base64url("<Type>:<uuid>"), as documented for node(id:). */
 function globalIdOf(type: GlobalType, uuid: string): string {
@@ -361,7 +538,7 @@ describe('tenant isolation', () => {
   /** Everything of one tenant's license domain, and its devices, as stored (read as the owner, bypassing RLS). */
   async function licensingRows(tenantUuid: string): Promise<Record<string, unknown[]>> {
     const out: Record<string, unknown[]> = { device: await deviceRows(tenantUuid) };
-    for (const table of ['smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event']) {
+    for (const table of ['smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event', 'sync_run', 'usage_report']) {
       const rows = await server.sql<{ row: unknown }>(
         `select to_jsonb(t) as row from ${table} t where tenant_id = $1 order by to_jsonb(t)::text`,
         [tenantUuid],
@@ -520,6 +697,173 @@ describe('tenant isolation', () => {
   async function addLines(tenant: TenantFixture, licenses: LicenseLineInput[]): Promise<LicenseNode[]> {
     return (await ok<{ addLicenses: LicenseNode[] }>(ADD_LICENSES, { input: { tenantId: tenant.id, licenses } }, server.token('PROVIDER_ADMIN')))
       .addLicenses;
+  }
+
+  // ---- License-server sync world ----------------------------------------------------------------
+
+  interface SyncWorld {
+    /** Where the configured license server and proxy would be: nothing listens there. */
+    unreachablePort: number;
+    /** B's accepted license summary file and the FILE run it made; A's likewise. */
+    bSummaryFile: Buffer;
+    aRun: SyncRunNode;
+    bRun: SyncRunNode;
+    /** One offline usage report each, still GENERATED, and its file as downloaded by its owner. */
+    aReport: UsageReportNode;
+    bReport: UsageReportNode;
+    aReportFile: Buffer;
+    bReportFile: Buffer;
+  }
+  let sw: SyncWorld;
+  let syncWorldBuilt: Promise<SyncWorld> | undefined;
+  /** Every summary file gets a serial above all earlier ones, so no file is a replay by accident. */
+  let summarySerial = 0;
+
+  const providerAdmin = () => server.token('PROVIDER_ADMIN', undefined, { sub: 'pat-PROVIDER_ADMIN' });
+
+  function summaryFile(account: SmartAccountInfo, virtualAccounts: VirtualAccountLicenses[]): Promise<Buffer> {
+    return buildLicenseSummary({ smartAccount: account, serial: ++summarySerial, virtualAccounts }, SIGNER.privateKey);
+  }
+  const alphaSummary = () =>
+    summaryFile(ALPHA_ACCOUNT, [{ id: 'VA-ALPHA-MAIN', name: 'Alpha Main', licenses: [fileLine('ALPHA-LINE-1', DNA_T0_E, 'ALPHA-FILE-SUB-1', 2)] }]);
+  const bravoSummary = () =>
+    summaryFile(BRAVO_ACCOUNT, [{ ...BRAVO_PROD_VA, licenses: [fileLine('BRAVO-LINE-1', DNA_T1_A, 'BRAVO-FILE-SUB-1', 6)] }]);
+
+  /** Variables of uploadLicenseSummary / uploadAcknowledgement for a file. */
+  const upload = (file: Buffer, tenantId?: string) => ({ input: { tenantId, fileName: 'file.tar.gz', contentBase64: file.toString('base64') } });
+
+  async function uploadSummary(token: string, file: Buffer, tenantId?: string): Promise<SummaryUploadNode> {
+    return (await ok<{ uploadLicenseSummary: SummaryUploadNode }>(UPLOAD_SUMMARY, upload(file, tenantId), token)).uploadLicenseSummary;
+  }
+
+  async function generateReport(token: string, input: Record<string, unknown> = {}): Promise<UsageReportNode> {
+    return (await ok<{ generateUsageReport: UsageReportNode }>(GENERATE_REPORT, { input }, token)).generateUsageReport;
+  }
+
+  async function download(id: string, token: string | null, method: 'GET' | 'HEAD' = 'GET'): Promise<Download> {
+    const res = await fetch(`${server.origin}/files/usage-reports/${id}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    return { status: res.status, contentType: res.headers.get('content-type'), body: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  /** A download answer with the probed id blanked out: what is left must not depend on whose id it was. */
+  const downloadWithout = (res: Download, probedId: string) => ({
+    status: res.status,
+    contentType: res.contentType,
+    body: res.body.toString('utf8').split(probedId).join('<id>'),
+  });
+
+  /** The report's file through its download URL, as `token` gets it. */
+  async function reportFile(report: UsageReportNode, token: string): Promise<Buffer> {
+    expect(report.downloadUrl).toBe(`/files/usage-reports/${report.id}`);
+    const res = await download(report.id, token);
+    if (res.status !== 200) throw new Error(`download of ${report.id} failed: ${res.status} ${res.body.toString('utf8')}`);
+    return res.body;
+  }
+
+  /**
+   * The signed ACK the license server returns for an imported report file: one device ack per device of
+   * the file, the file's digest, and `reportId` (the report's own id, or another one to probe with).
+   */
+  async function ackFile(reportId: string, reportBytes: Buffer, account: SmartAccountRef, va: VirtualAccountRef): Promise<Buffer> {
+    const { measurements } = await parseUsageReport(reportBytes);
+    const devices = new Map<string, DeviceAck>();
+    for (const m of measurements) {
+      const device = devices.get(m.deviceUuid) ?? { deviceUuid: m.deviceUuid, hostname: m.hostname, measurements: 0, status: 'ACCEPTED' };
+      device.measurements += 1;
+      devices.set(m.deviceUuid, device);
+    }
+    return buildAck(
+      {
+        ackId: randomUUID(),
+        reportId,
+        reportDigest: sha256(reportBytes),
+        acknowledgedAt: new Date().toISOString(),
+        smartAccount: account,
+        virtualAccount: va,
+        measurements: measurements.length,
+        devices: [...devices.values()],
+      },
+      SIGNER.privateKey,
+    );
+  }
+
+  /** Fails when `body` contains a stored secret or its ciphertext (and when one is not stored: the check would be void). */
+  async function expectNoSecretsIn(body: unknown): Promise<void> {
+    const [row] = await server.sql<{ client_secret_enc: string | null; proxy_password_enc: string | null }>(
+      'select client_secret_enc, proxy_password_enc from license_sync_settings',
+    );
+    expect({ clientSecretStored: row.client_secret_enc !== null, proxyPasswordStored: row.proxy_password_enc !== null }).toEqual({
+      clientSecretStored: true,
+      proxyPasswordStored: true,
+    });
+    const secrets = [CLIENT_SECRET, PROXY_PASSWORD, row.client_secret_enc ?? '', row.proxy_password_enc ?? ''];
+    const text = JSON.stringify(body);
+    expect({ leaked: secrets.filter((secret) => text.includes(secret)) }).toEqual({ leaked: [] });
+  }
+
+  /**
+   * The sync settings and data both tenants' sync suites work on, built through the API: a provider
+   * stores license-server credentials and a proxy password (ONLINE), then switches to OFFLINE trusting
+   * the license server's key; A and then B upload a signed license summary (FILE runs, B's the newest)
+   * and generate an offline usage report each. Built once, when the first sync suite starts: after the
+   * license-domain suites above, whose figures and audit trails it would otherwise change.
+   */
+  async function buildSyncWorld(): Promise<SyncWorld> {
+    const unreachablePort = await closedPort();
+    await ok(
+      SET_SYNC_MODE,
+      {
+        input: {
+          mode: 'ONLINE',
+          serverUrl: `http://127.0.0.1:${unreachablePort}`,
+          clientId: 'slm-isolation-client',
+          clientSecret: CLIENT_SECRET,
+          proxyUrl: `http://127.0.0.1:${unreachablePort}`,
+          proxyUsername: 'proxy-user',
+          proxyPassword: PROXY_PASSWORD,
+        },
+      },
+      providerAdmin(),
+    );
+    const offline = await ok<{ setLicenseSyncMode: SyncSettingsNode }>(
+      SET_SYNC_MODE,
+      { input: { mode: 'OFFLINE', trustedSigningKeys: [TRUSTED_KEY] } },
+      providerAdmin(),
+    );
+    expect(offline.setLicenseSyncMode).toMatchObject({ mode: 'OFFLINE', hasCredentials: true, hasProxyCredentials: true });
+
+    const aUpload = await uploadSummary(tokenA('TENANT_ADMIN'), await alphaSummary());
+    const bSummaryFile = await bravoSummary();
+    const bUpload = await uploadSummary(tokenB('TENANT_ADMIN'), bSummaryFile);
+    expect([aUpload.syncRun, bUpload.syncRun]).toMatchObject([
+      { tenant: { id: a.id }, mode: 'OFFLINE', trigger: 'FILE', status: 'SUCCEEDED' },
+      { tenant: { id: b.id }, mode: 'OFFLINE', trigger: 'FILE', status: 'SUCCEEDED' },
+    ]);
+    const aReport = await generateReport(tokenA('TENANT_ADMIN'));
+    const bReport = await generateReport(tokenB('TENANT_ADMIN'));
+    expect([aReport, bReport]).toMatchObject([
+      { tenant: { id: a.id }, via: 'OFFLINE', status: 'GENERATED' },
+      { tenant: { id: b.id }, via: 'OFFLINE', status: 'GENERATED' },
+    ]);
+    expect(bReport.measurements).toBeGreaterThan(0);
+    return {
+      unreachablePort,
+      bSummaryFile,
+      aRun: aUpload.syncRun,
+      bRun: bUpload.syncRun,
+      aReport,
+      bReport,
+      aReportFile: await reportFile(aReport, tokenA('TENANT_ADMIN')),
+      bReportFile: await reportFile(bReport, tokenB('TENANT_ADMIN')),
+    };
+  }
+
+  /** For the sync suites: builds the sync world on first use, and makes it `sw`. */
+  function useSyncWorld(): void {
+    beforeAll(async () => {
+      syncWorldBuilt ??= buildSyncWorld();
+      sw = await syncWorldBuilt;
+    });
   }
 
   /**
@@ -1809,9 +2153,669 @@ describe('tenant isolation', () => {
         expect(await pendingOf(b)).toEqual([]);
       });
     },
+
+    // ---- License-server sync. These suites share the sync world (useSyncWorld), built when the first
+    // of them starts, and run in this order: later ones rely on what earlier ones left.
+
+    'Mutation.setLicenseSyncMode': () => {
+      useSyncWorld();
+      const settingsRow = async (): Promise<unknown> =>
+        (await server.sql<{ row: unknown }>('select to_jsonb(s) as row from license_sync_settings s'))[0].row;
+      const settingsChanges = () => count("select count(*)::int as n from audit_event where action = 'sync.settings_changed'");
+      const attacker = publicKeyPem(keyPairFromSeed('attacker').publicKey);
+      const inputs = [
+        { mode: 'OFFLINE', trustedSigningKeys: [attacker] },
+        { mode: 'ONLINE', serverUrl: 'https://ssm.attacker.example', clientId: 'attacker', clientSecret: 'attacker-secret' },
+        { mode: 'OFFLINE', proxyUrl: '' },
+        { mode: 'ON_PREM', syncIntervalMinutes: 5 },
+      ];
+
+      /** Each input from each token is refused FORBIDDEN with the same answer, and no setting changes. */
+      async function expectRefusedAlike(tokens: string[]): Promise<void> {
+        const before = await settingsRow();
+        const changesBefore = await settingsChanges();
+        await expectUntouched([a, b], async () => {
+          const answers: unknown[] = [];
+          for (const token of tokens) {
+            for (const input of inputs) {
+              const res = await server.graphql(SET_SYNC_MODE, { input }, token);
+              expect(res.body.data ?? null).toBeNull();
+              expect(res.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+              answers.push(res.body.errors);
+            }
+          }
+          for (const other of answers.slice(1)) expect(other).toEqual(answers[0]);
+        });
+        expect(await settingsRow()).toEqual(before);
+        expect(await settingsChanges()).toBe(changesBefore);
+      }
+
+      it.each(TENANT_ROLES)('answers a %s of A, and of B, FORBIDDEN whatever the input, and changes no setting', async (role) => {
+        await expectRefusedAlike([tokenA(role), tokenB(role)]);
+      });
+
+      it('answers a provider operator FORBIDDEN too (only a provider admin chooses the mode), and changes no setting', async () => {
+        await expectRefusedAlike([server.token('PROVIDER_OPERATOR')]);
+      });
+
+      it("lets a provider admin change the instance settings, which A and B then read alike; the change is in the provider's trail, not theirs", async () => {
+        const changed = await ok<{ setLicenseSyncMode: SyncSettingsNode }>(
+          SET_SYNC_MODE,
+          { input: { mode: 'OFFLINE', syncIntervalMinutes: 720 } },
+          providerAdmin(),
+        );
+        try {
+          expect(changed.setLicenseSyncMode).toMatchObject({ mode: 'OFFLINE', syncIntervalMinutes: 720, hasCredentials: true, hasProxyCredentials: true });
+          expect(changed.setLicenseSyncMode.trustedSigningKeys.map((k) => k.publicKey)).toEqual([TRUSTED_KEY.trim()]);
+          await expectNoSecretsIn(changed);
+          const seen: unknown[] = [];
+          for (const token of [tokenA('TENANT_OPERATOR'), tokenB('TENANT_OPERATOR')]) {
+            const { lastSync: _own, nextSyncAt: _next, ...instanceWide } = (await ok<{ licenseSyncSettings: SyncSettingsNode }>(SYNC_SETTINGS, {}, token))
+              .licenseSyncSettings;
+            seen.push(instanceWide);
+          }
+          expect(seen[0]).toMatchObject({ mode: 'OFFLINE', syncIntervalMinutes: 720 });
+          expect(seen[1]).toEqual(seen[0]);
+        } finally {
+          await ok(SET_SYNC_MODE, { input: { mode: 'OFFLINE', syncIntervalMinutes: 1440 } }, providerAdmin());
+        }
+        expect(await server.sql("select distinct tenant_id from audit_event where action = 'sync.settings_changed'")).toEqual([{ tenant_id: null }]);
+        for (const token of [tokenA('TENANT_ADMIN'), tokenB('TENANT_ADMIN')]) {
+          const trail = (await ok<{ auditEvents: Page<AuditEventNode> }>(AUDIT_EVENTS, { first: 100 }, token)).auditEvents;
+          expect(trail.pageInfo.hasNextPage).toBe(false);
+          expect(trail.edges.map((e) => e.node.action)).not.toContain('sync.settings_changed');
+        }
+      });
+    },
+
+    'Mutation.synchronizeLicenses': () => {
+      useSyncWorld();
+      const runsOf = (t: TenantFixture) => count('select count(*)::int as n from sync_run where tenant_id = $1', [t.uuid]);
+      const mode = async () => (await server.sql<{ mode: string }>('select mode from license_sync_settings'))[0].mode;
+
+      it.each(TENANT_ROLES)(
+        'answers a %s of A for synchronizeLicenses(tenantId: B) exactly as for a nonexistent tenant, before looking at the OFFLINE mode, and starts no run',
+        async (role) => {
+          expect(await mode()).toBe('OFFLINE');
+          await expectUntouched([a, b], () =>
+            expectTenantIdRefusedLikeMissing(SYNCHRONIZE, (tenantId) => ({ input: { tenantId } }), tokenA(role), role === 'TENANT_ADMIN' ? 'NOT_FOUND' : 'FORBIDDEN'),
+          );
+        },
+      );
+
+      it("answers B's admin and a provider naming B BAD_USER_INPUT about the OFFLINE mode, so A's NOT_FOUND comes from the tenant check", async () => {
+        expect(await mode()).toBe('OFFLINE');
+        await expectUntouched([a, b], async () => {
+          const calls: [string, string | undefined][] = [
+            [tokenB('TENANT_ADMIN'), undefined],
+            [tokenB('TENANT_ADMIN'), b.id],
+            [server.token('PROVIDER_OPERATOR'), b.id],
+            [tokenA('TENANT_ADMIN'), a.id],
+          ];
+          for (const [token, tenantId] of calls) {
+            const res = await server.graphql(SYNCHRONIZE, { input: { tenantId } }, token);
+            expect(res.body.data ?? null).toBeNull();
+            expect({ code: res.body.errors?.[0].extensions?.code, message: res.body.errors?.[0].message }).toEqual({
+              code: 'BAD_USER_INPUT',
+              message: expect.stringMatching(/OFFLINE/),
+            });
+          }
+          const missing = await server.graphql(SYNCHRONIZE, { input: { tenantId: missingGlobalId('Tenant') } }, server.token('PROVIDER_OPERATOR'));
+          expect(missing.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+        });
+      });
+
+      it("in ONLINE mode, refuses A's admin syncing B like a nonexistent tenant, while A's own sync and a provider's sync of B each run for that tenant only", async () => {
+        await ok(SET_SYNC_MODE, { input: { mode: 'ONLINE' } }, providerAdmin());
+        try {
+          const bRunsBefore = await runsOf(b);
+          await expectUntouched([a, b], () =>
+            expectTenantIdRefusedLikeMissing(SYNCHRONIZE, (tenantId) => ({ input: { tenantId } }), tokenA('TENANT_ADMIN'), 'NOT_FOUND'),
+          );
+          // The license server cannot be reached: each run is recorded FAILED, for its own tenant.
+          const mine = await expectUntouched([b], async () =>
+            (await ok<{ synchronizeLicenses: SyncRunNode }>(SYNCHRONIZE, {}, tokenA('TENANT_ADMIN'))).synchronizeLicenses,
+          );
+          expect(mine).toMatchObject({ tenant: { id: a.id }, mode: 'ONLINE', trigger: 'MANUAL', status: 'FAILED', requestedBy: 'alice-TENANT_ADMIN' });
+          const forB = await expectUntouched([a], async () =>
+            (
+              await ok<{ synchronizeLicenses: SyncRunNode }>(
+                SYNCHRONIZE,
+                { input: { tenantId: b.id } },
+                server.token('PROVIDER_OPERATOR', undefined, { sub: 'olga-PROVIDER_OPERATOR' }),
+              )
+            ).synchronizeLicenses,
+          );
+          expect(forB).toMatchObject({ tenant: { id: b.id }, mode: 'ONLINE', trigger: 'MANUAL', status: 'FAILED', requestedBy: 'olga-PROVIDER_OPERATOR' });
+          expect(forB.errorMessage).toEqual(expect.any(String));
+          expect(await runsOf(b)).toBe(bRunsBefore + 1);
+          await expectNoSecretsIn([mine, forB]);
+        } finally {
+          await ok(SET_SYNC_MODE, { input: { mode: 'OFFLINE' } }, providerAdmin());
+        }
+      });
+    },
+
+    'Mutation.uploadLicenseSummary': () => {
+      useSyncWorld();
+
+      it.each(TENANT_ROLES)(
+        "refuses a %s of A uploading B's valid next summary into B (tenantId: B) exactly as into a nonexistent tenant, and writes nothing",
+        async (role) => {
+          const file = await bravoSummary();
+          await expectUntouched([a, b], () =>
+            expectTenantIdRefusedLikeMissing(UPLOAD_SUMMARY, (tenantId) => upload(file, tenantId), tokenA(role), role === 'TENANT_ADMIN' ? 'NOT_FOUND' : 'FORBIDDEN'),
+          );
+        },
+      );
+
+      it("answers A's admin uploading B's signed summaries (the accepted one, a newer one) exactly as a summary of an unknown account, and writes nothing", async () => {
+        const unknown: SmartAccountInfo = { accountId: 'UNUSED-SA-77', domain: 'unused.example', name: 'Unused SA' };
+        await expectUntouched([a, b], async () => {
+          for (const file of [sw.bSummaryFile, await bravoSummary()]) {
+            const forB = await server.graphql(UPLOAD_SUMMARY, upload(file), tokenA('TENANT_ADMIN'));
+            const forUnknown = await server.graphql(
+              UPLOAD_SUMMARY,
+              upload(await summaryFile(unknown, [{ ...BRAVO_PROD_VA, licenses: [fileLine('BRAVO-LINE-1', DNA_T1_A, 'BRAVO-FILE-SUB-1', 6)] }])),
+              tokenA('TENANT_ADMIN'),
+            );
+            expect(forB.body.data ?? null).toBeNull();
+            expect(forB.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+            expect(errorsWithout(forB, [BRAVO_ACCOUNT.accountId])).toEqual(errorsWithout(forUnknown, [unknown.accountId]));
+            expect(JSON.stringify(errorsWithout(forB, [BRAVO_ACCOUNT.accountId]))).not.toMatch(/bravo/i);
+          }
+        });
+      });
+
+      it("refuses a trial tenant claiming B's smart account with B's signed summary as CONFLICT, revealing nothing of B, and writes nothing", async () => {
+        // The deliberate exception of configureSmartAccount: an account belongs to one tenant.
+        const echo = await createTenant(server, 'iso-echo', 'Echo Ltd');
+        const token = server.token('TENANT_ADMIN', echo.uuid, { sub: 'eve-TENANT_ADMIN' });
+        await expectUntouched([a, b, echo], async () => {
+          const res = await server.graphql(UPLOAD_SUMMARY, upload(await bravoSummary()), token);
+          expect(res.body.data ?? null).toBeNull();
+          expect(res.body.errors?.[0].extensions?.code).toBe('CONFLICT');
+          const text = JSON.stringify(res.body);
+          expect(text).not.toMatch(/bravo-secret|Bravo Secret|Bravo Production|VA-PROD|iso-bravo/);
+          for (const id of [b.id, b.uuid, bravo.smartAccountId]) expect(text).not.toContain(id);
+        });
+        // Control: a summary of an account no tenant holds is accepted for the trial tenant.
+        const own = await uploadSummary(
+          token,
+          await summaryFile({ accountId: 'ECHO-SA-1', domain: 'echo.example', name: 'Echo SA' }, [
+            { id: 'VA-ECHO-1', name: 'Echo VA', licenses: [fileLine('ECHO-LINE-1', DNA_T0_E, 'ECHO-SUB-1', 1)] },
+          ]),
+        );
+        expect(own).toMatchObject({
+          smartAccount: { accountId: 'ECHO-SA-1', tenant: { id: echo.id } },
+          syncRun: { tenant: { id: echo.id }, trigger: 'FILE', status: 'SUCCEEDED' },
+        });
+      });
+
+      it("lets B's admin, and a provider admin naming B, upload B's newer summaries as FILE runs of B, without touching A's rows", async () => {
+        await expectUntouched([a], async () => {
+          const mine = await uploadSummary(tokenB('TENANT_ADMIN'), await bravoSummary());
+          const byProvider = await uploadSummary(providerAdmin(), await bravoSummary(), b.id);
+          for (const u of [mine, byProvider]) {
+            expect(u).toMatchObject({
+              smartAccount: { id: bravo.smartAccountId, accountId: 'BRAVO-SA-1', tenant: { id: b.id } },
+              syncRun: { tenant: { id: b.id }, mode: 'OFFLINE', trigger: 'FILE', status: 'SUCCEEDED' },
+            });
+          }
+          expect(byProvider.serial).toBeGreaterThan(mine.serial);
+          expect(byProvider.syncRun.requestedBy).toBe('pat-PROVIDER_ADMIN');
+        });
+        expect(await server.sql("select tenant_id, subscription_id, quantity from license where external_line_id = 'BRAVO-LINE-1'")).toEqual([
+          { tenant_id: b.uuid, subscription_id: 'BRAVO-FILE-SUB-1', quantity: 6 },
+        ]);
+      });
+    },
+
+    'Query.syncRuns': () => {
+      useSyncWorld();
+
+      it.each(TENANT_ROLES)("lists exactly A's sync runs for a %s of A, with or without A's tenantId", async (role) => {
+        const expected = await idsOf('SyncRun', 'sync_run', a.uuid);
+        expect(expected).toContain(sw.aRun.id);
+        const bIds = await idsOf('SyncRun', 'sync_run', b.uuid);
+        expect(bIds).toContain(sw.bRun.id);
+        for (const tenantId of [undefined, a.id]) {
+          const res = await server.graphql<{ syncRuns: Page<SyncRunNode> }>(SYNC_RUNS, { tenantId, first: 100 }, tokenA(role));
+          expect(res.body.errors).toBeUndefined();
+          const page = res.body.data!.syncRuns;
+          expect(page.totalCount).toBe(expected.length);
+          expect(sorted(page.edges.map((e) => e.node.id))).toEqual(expected);
+          expect(page.edges.every((e) => e.node.tenant.id === a.id)).toBe(true);
+          expect(page.edges.map((e) => e.node.id).filter((id) => bIds.includes(id))).toEqual([]);
+          expect(JSON.stringify(res.body)).not.toMatch(/bravo|olga/i);
+        }
+      });
+
+      it.each(TENANT_ROLES)('answers a %s of A NOT_FOUND for syncRuns(tenantId: B), exactly as for a nonexistent tenant', async (role) => {
+        await expectTenantIdRefusedLikeMissing(SYNC_RUNS, (tenantId) => ({ tenantId, first: 100 }), tokenA(role), 'NOT_FOUND');
+      });
+
+      it("never shows B's sync runs to A when A pages with a cursor taken from B's list", async () => {
+        const bPage = await server.graphql<{ syncRuns: Page<SyncRunNode> }>(SYNC_RUNS, { first: 1 }, tokenB('TENANT_OPERATOR'));
+        expect(bPage.body.data!.syncRuns.pageInfo.hasNextPage).toBe(true);
+        const cursor = bPage.body.data!.syncRuns.pageInfo.endCursor;
+        expect(cursor).toEqual(expect.any(String));
+        const res = await server.graphql<{ syncRuns: Page<SyncRunNode> }>(SYNC_RUNS, { first: 100, after: cursor }, tokenA('TENANT_OPERATOR'));
+        expect(res.body.errors).toBeUndefined();
+        expect(res.body.data!.syncRuns.edges.every((e) => e.node.tenant.id === a.id)).toBe(true);
+        expect(res.body.data!.syncRuns.totalCount).toBe((await idsOf('SyncRun', 'sync_run', a.uuid)).length);
+      });
+
+      it.each(TENANT_ROLES)("lets a %s of B list exactly B's runs, the FILE run of B's upload and the provider's failed sync among them", async (role) => {
+        const res = await server.graphql<{ syncRuns: Page<SyncRunNode> }>(SYNC_RUNS, { first: 100 }, tokenB(role));
+        expect(res.body.errors).toBeUndefined();
+        const runs = res.body.data!.syncRuns.edges.map((e) => e.node);
+        expect(sorted(runs.map((r) => r.id))).toEqual(await idsOf('SyncRun', 'sync_run', b.uuid));
+        expect(runs.every((r) => r.tenant.id === b.id)).toBe(true);
+        expect(runs.find((r) => r.id === sw.bRun.id)).toMatchObject({ trigger: 'FILE', status: 'SUCCEEDED', requestedBy: 'bob-TENANT_ADMIN' });
+        expect(runs.filter((r) => r.status === 'FAILED').map((r) => r.requestedBy)).toEqual(['olga-PROVIDER_OPERATOR']);
+      });
+
+      it("shows providers every tenant's runs without tenantId, and exactly B's with tenantId B", async () => {
+        for (const role of ['PROVIDER_ADMIN', 'PROVIDER_OPERATOR'] as const) {
+          const all = await server.graphql<{ syncRuns: Page<SyncRunNode> }>(SYNC_RUNS, { first: 100 }, server.token(role));
+          expect(all.body.errors).toBeUndefined();
+          expect(all.body.data!.syncRuns.totalCount).toBe(await count('select count(*)::int as n from sync_run'));
+          expect([...new Set(all.body.data!.syncRuns.edges.map((e) => e.node.tenant.id))]).toEqual(expect.arrayContaining([a.id, b.id]));
+          expect(all.body.data!.syncRuns.edges.map((e) => e.node.id)).toEqual(expect.arrayContaining([sw.aRun.id, sw.bRun.id]));
+          const onlyB = await server.graphql<{ syncRuns: Page<SyncRunNode> }>(SYNC_RUNS, { tenantId: b.id, first: 100 }, server.token(role));
+          expect(sorted(onlyB.body.data!.syncRuns.edges.map((e) => e.node.id))).toEqual(await idsOf('SyncRun', 'sync_run', b.uuid));
+        }
+      });
+    },
+
+    'Query.licenseSyncSettings': () => {
+      useSyncWorld();
+      /** Global id of the newest run of a tenant (of the instance for null), from the table. */
+      const newestRun = async (t: TenantFixture | null): Promise<string | null> => {
+        const rows = await server.sql<{ id: string }>(
+          `select id from sync_run ${t ? 'where tenant_id = $1' : ''} order by started_at desc, id desc limit 1`,
+          t ? [t.uuid] : [],
+        );
+        return rows[0] ? globalIdOf('SyncRun', rows[0].id) : null;
+      };
+      const settingsFor = async (token: string): Promise<SyncSettingsNode> =>
+        (await ok<{ licenseSyncSettings: SyncSettingsNode }>(SYNC_SETTINGS, {}, token)).licenseSyncSettings;
+
+      it.each(TENANT_ROLES)("shows a %s of A A's own last sync though B synced after it, and B's user B's newest", async (role) => {
+        // B syncs last: if the instance's newest run leaked, A would see B's.
+        const bNewest = await uploadSummary(tokenB('TENANT_ADMIN'), await bravoSummary());
+        expect(await newestRun(null)).toBe(bNewest.syncRun.id);
+        const aLast = await newestRun(a);
+        expect(aLast).not.toBeNull();
+        const mine = await settingsFor(tokenA(role));
+        expect(mine.lastSync).toMatchObject({ id: aLast, tenant: { id: a.id } });
+        expect(JSON.stringify(mine)).not.toMatch(/bravo|olga/i);
+        const theirs = await settingsFor(tokenB(role));
+        expect(theirs.lastSync).toMatchObject({ id: bNewest.syncRun.id, tenant: { id: b.id }, trigger: 'FILE', requestedBy: 'bob-TENANT_ADMIN' });
+      });
+
+      it('shows a tenant that never synced no last and no next sync, though A and B have runs', async () => {
+        const hotel = await createTenant(server, 'iso-hotel', 'Hotel GmbH');
+        expect(await newestRun(null)).not.toBeNull();
+        for (const role of TENANT_ROLES) {
+          const s = await settingsFor(server.token(role, hotel.uuid));
+          expect({ lastSync: s.lastSync, nextSyncAt: s.nextSyncAt }).toEqual({ lastSync: null, nextSyncAt: null });
+        }
+      });
+
+      it("shows providers the instance's newest run, whichever tenant it belongs to", async () => {
+        const bNewest = await uploadSummary(tokenB('TENANT_ADMIN'), await bravoSummary());
+        for (const role of ['PROVIDER_ADMIN', 'PROVIDER_OPERATOR'] as const) {
+          expect((await settingsFor(server.token(role))).lastSync).toMatchObject({ id: bNewest.syncRun.id, tenant: { id: b.id } });
+        }
+        const aNewest = await uploadSummary(tokenA('TENANT_ADMIN'), await alphaSummary());
+        expect((await settingsFor(server.token('PROVIDER_OPERATOR'))).lastSync).toMatchObject({ id: aNewest.syncRun.id, tenant: { id: a.id } });
+      });
+
+      it('never returns the client secret, the proxy password or their stored ciphertexts to any role, only flags that they are set', async () => {
+        const [row] = await server.sql<{ client_secret_enc: string | null; proxy_password_enc: string | null }>(
+          'select client_secret_enc, proxy_password_enc from license_sync_settings',
+        );
+        // Control: both are stored, and encrypted.
+        expect(row.client_secret_enc).toEqual(expect.any(String));
+        expect(row.proxy_password_enc).toEqual(expect.any(String));
+        expect(row.client_secret_enc).not.toContain(CLIENT_SECRET);
+        expect(row.proxy_password_enc).not.toContain(PROXY_PASSWORD);
+        const tokens = [...TENANT_ROLES.flatMap((r) => [tokenA(r), tokenB(r)]), server.token('PROVIDER_ADMIN'), server.token('PROVIDER_OPERATOR')];
+        for (const token of tokens) {
+          const res = await server.graphql<{ licenseSyncSettings: SyncSettingsNode }>(SYNC_SETTINGS, {}, token);
+          expect(res.body.errors).toBeUndefined();
+          expect(res.body.data!.licenseSyncSettings).toMatchObject({ hasCredentials: true, hasProxyCredentials: true, clientId: 'slm-isolation-client' });
+          await expectNoSecretsIn(res.body);
+        }
+        // Nor could any field carry one: the type has no field for a secret.
+        const type = getSchema().getType('LicenseSyncSettings');
+        if (!isObjectType(type)) throw new Error('LicenseSyncSettings is not an object type');
+        expect(Object.keys(type.getFields()).filter((f) => /secret|password|token|credential(?!s$)/i.test(f))).toEqual([]);
+      });
+    },
+
+    'Mutation.generateUsageReport': () => {
+      useSyncWorld();
+
+      it.each(TENANT_ROLES)(
+        "refuses a %s of A generating B's report (tenantId: B) exactly as a nonexistent tenant's, and stores nothing",
+        async (role) => {
+          await expectUntouched([a, b], () =>
+            expectTenantIdRefusedLikeMissing(GENERATE_REPORT, (tenantId) => ({ input: { tenantId } }), tokenA(role), role === 'TENANT_ADMIN' ? 'NOT_FOUND' : 'FORBIDDEN'),
+          );
+        },
+      );
+
+      it.each(TENANT_ROLES)(
+        "answers a %s of A naming B's virtual accounts (managed, unmanaged, bare uuid) exactly as a random virtual account id, and stores nothing",
+        async (role) => {
+          await expectUntouched([a, b], async () => {
+            for (const [bVa, missing] of [
+              [bravo.vaProdId, missingGlobalId('VirtualAccount')],
+              [bravo.vaLabId, missingGlobalId('VirtualAccount')],
+              [uuidOf(bravo.vaProdId), randomUUID()],
+            ]) {
+              const forB = await server.graphql(GENERATE_REPORT, { input: { virtualAccountId: bVa } }, tokenA(role));
+              const forMissing = await server.graphql(GENERATE_REPORT, { input: { virtualAccountId: missing } }, tokenA(role));
+              expect(forB.body.data ?? null).toBeNull();
+              expect(forB.body.errors?.[0].extensions?.code).toBe(role === 'TENANT_ADMIN' ? 'NOT_FOUND' : 'FORBIDDEN');
+              expect(errorsWithout(forB, [bVa])).toEqual(errorsWithout(forMissing, [missing]));
+              expect(JSON.stringify(forB.body)).not.toMatch(/bravo/i);
+            }
+          });
+        },
+      );
+
+      it("builds A's report from A's devices and account only, though A has a device under one of B's uuids", async () => {
+        const aHostnames = new Set(await hostnamesOf(a.uuid));
+        const parsed = await parseUsageReport(sw.aReportFile);
+        expect(parsed.manifest).toMatchObject({ reportId: uuidOf(sw.aReport.id), smartAccount: { accountId: 'ALPHA-SA-1' }, virtualAccount: { id: 'VA-ALPHA-MAIN' } });
+        expect(parsed.measurements.length).toBeGreaterThan(0);
+        expect(parsed.measurements.filter((m) => !aHostnames.has(m.hostname))).toEqual([]);
+        expect(sw.aReportFile.toString('latin1')).not.toMatch(/bravo/i);
+      });
+
+      it("lets B's admin, and a provider operator naming B, build B's report from B's devices and account only, without touching A's rows", async () => {
+        const bHostnames = new Set(await hostnamesOf(b.uuid));
+        await expectUntouched([a], async () => {
+          const calls: [string, Record<string, unknown>][] = [
+            [tokenB('TENANT_ADMIN'), {}],
+            [server.token('PROVIDER_OPERATOR'), { tenantId: b.id, virtualAccountId: bravo.vaProdId }],
+          ];
+          for (const [token, input] of calls) {
+            const report = await generateReport(token, input);
+            expect(report).toMatchObject({ tenant: { id: b.id }, via: 'OFFLINE', status: 'GENERATED' });
+            const file = await reportFile(report, tokenB('TENANT_OPERATOR'));
+            expect(sha256(file)).toBe(report.fileDigest);
+            const parsed = await parseUsageReport(file);
+            expect(parsed.manifest).toMatchObject({ reportId: uuidOf(report.id), smartAccount: BRAVO_ACCOUNT_REF, virtualAccount: BRAVO_PROD_VA });
+            expect(parsed.measurements.filter((m) => !bHostnames.has(m.hostname))).toEqual([]);
+          }
+        });
+      });
+    },
+
+    'Query.usageReports': () => {
+      useSyncWorld();
+
+      it.each(TENANT_ROLES)("lists exactly A's usage reports for a %s of A, with or without A's tenantId", async (role) => {
+        const expected = await idsOf('UsageReport', 'usage_report', a.uuid);
+        expect(expected).toContain(sw.aReport.id);
+        const bIds = await idsOf('UsageReport', 'usage_report', b.uuid);
+        expect(bIds).toContain(sw.bReport.id);
+        for (const tenantId of [undefined, a.id]) {
+          const res = await server.graphql<{ usageReports: Page<UsageReportNode> }>(USAGE_REPORTS, { tenantId, first: 100 }, tokenA(role));
+          expect(res.body.errors).toBeUndefined();
+          const page = res.body.data!.usageReports;
+          expect(page.totalCount).toBe(expected.length);
+          expect(sorted(page.edges.map((e) => e.node.id))).toEqual(expected);
+          expect(page.edges.every((e) => e.node.tenant.id === a.id)).toBe(true);
+          expect(page.edges.map((e) => e.node.id).filter((id) => bIds.includes(id))).toEqual([]);
+          expect(JSON.stringify(res.body)).not.toMatch(/bravo/i);
+        }
+      });
+
+      it.each(TENANT_ROLES)('answers a %s of A NOT_FOUND for usageReports(tenantId: B), exactly as for a nonexistent tenant', async (role) => {
+        await expectTenantIdRefusedLikeMissing(USAGE_REPORTS, (tenantId) => ({ tenantId, first: 100 }), tokenA(role), 'NOT_FOUND');
+      });
+
+      it("never shows B's usage reports to A when A pages with a cursor taken from B's list", async () => {
+        const bPage = await server.graphql<{ usageReports: Page<UsageReportNode> }>(USAGE_REPORTS, { first: 1 }, tokenB('TENANT_OPERATOR'));
+        expect(bPage.body.data!.usageReports.pageInfo.hasNextPage).toBe(true);
+        const cursor = bPage.body.data!.usageReports.pageInfo.endCursor;
+        expect(cursor).toEqual(expect.any(String));
+        const res = await server.graphql<{ usageReports: Page<UsageReportNode> }>(USAGE_REPORTS, { first: 100, after: cursor }, tokenA('TENANT_OPERATOR'));
+        expect(res.body.errors).toBeUndefined();
+        expect(res.body.data!.usageReports.edges.every((e) => e.node.tenant.id === a.id)).toBe(true);
+        expect(res.body.data!.usageReports.totalCount).toBe((await idsOf('UsageReport', 'usage_report', a.uuid)).length);
+      });
+
+      it.each(TENANT_ROLES)("lets a %s of B list exactly B's reports, each with its download URL and digest", async (role) => {
+        const res = await server.graphql<{ usageReports: Page<UsageReportNode> }>(USAGE_REPORTS, { first: 100 }, tokenB(role));
+        expect(res.body.errors).toBeUndefined();
+        const reports = res.body.data!.usageReports.edges.map((e) => e.node);
+        expect(sorted(reports.map((r) => r.id))).toEqual(await idsOf('UsageReport', 'usage_report', b.uuid));
+        expect(reports.every((r) => r.tenant.id === b.id)).toBe(true);
+        expect(reports.find((r) => r.id === sw.bReport.id)).toMatchObject({ fileDigest: sha256(sw.bReportFile), downloadUrl: `/files/usage-reports/${sw.bReport.id}` });
+      });
+
+      it("shows providers every tenant's reports without tenantId, and exactly B's with tenantId B", async () => {
+        for (const role of ['PROVIDER_ADMIN', 'PROVIDER_OPERATOR'] as const) {
+          const all = await server.graphql<{ usageReports: Page<UsageReportNode> }>(USAGE_REPORTS, { first: 100 }, server.token(role));
+          expect(all.body.errors).toBeUndefined();
+          expect(all.body.data!.usageReports.totalCount).toBe(await count('select count(*)::int as n from usage_report'));
+          expect(all.body.data!.usageReports.edges.map((e) => e.node.id)).toEqual(expect.arrayContaining([sw.aReport.id, sw.bReport.id]));
+          const onlyB = await server.graphql<{ usageReports: Page<UsageReportNode> }>(USAGE_REPORTS, { tenantId: b.id, first: 100 }, server.token(role));
+          expect(sorted(onlyB.body.data!.usageReports.edges.map((e) => e.node.id))).toEqual(await idsOf('UsageReport', 'usage_report', b.uuid));
+        }
+      });
+    },
+
+    'Mutation.uploadAcknowledgement': () => {
+      useSyncWorld();
+      const reportState = (id: string) =>
+        server.sql<{ tenant_id: string; status: string; ack_id: string | null }>('select tenant_id, status, ack_id from usage_report where id = $1', [uuidOf(id)]);
+      /** B's signed ACK of B's report, and the same ACK naming a report id that does not exist. */
+      const acksForB = async (): Promise<{ forB: Buffer; forMissing: Buffer; missing: string }> => {
+        const missing = randomUUID();
+        return {
+          forB: await ackFile(uuidOf(sw.bReport.id), sw.bReportFile, BRAVO_ACCOUNT_REF, BRAVO_PROD_VA),
+          forMissing: await ackFile(missing, sw.bReportFile, BRAVO_ACCOUNT_REF, BRAVO_PROD_VA),
+          missing,
+        };
+      };
+      /** `token` uploading B's ACK gets `code`, worded exactly as for the ACK of a random report id. */
+      async function expectAckRefusedLikeMissing(token: string, code: string, tenantId?: string): Promise<void> {
+        const { forB, forMissing, missing } = await acksForB();
+        const resB = await server.graphql(UPLOAD_ACK, upload(forB, tenantId), token);
+        const resMissing = await server.graphql(UPLOAD_ACK, upload(forMissing, tenantId), token);
+        expect(resB.body.data ?? null).toBeNull();
+        expect(resB.body.errors?.[0].extensions?.code).toBe(code);
+        expect(errorsWithout(resB, [uuidOf(sw.bReport.id)])).toEqual(errorsWithout(resMissing, [missing]));
+        expect(JSON.stringify(resB.body)).not.toMatch(/bravo/i);
+      }
+
+      it.each(TENANT_ROLES)(
+        "answers a %s of A uploading the signed ACK of B's report exactly as an ACK of a random report id, and B's report stays GENERATED",
+        async (role) => {
+          expect(await reportState(sw.bReport.id)).toEqual([{ tenant_id: b.uuid, status: 'GENERATED', ack_id: null }]);
+          await expectUntouched([a, b], () => expectAckRefusedLikeMissing(tokenA(role), role === 'TENANT_ADMIN' ? 'NOT_FOUND' : 'FORBIDDEN'));
+          expect(await reportState(sw.bReport.id)).toEqual([{ tenant_id: b.uuid, status: 'GENERATED', ack_id: null }]);
+        },
+      );
+
+      it.each(TENANT_ROLES)("refuses a %s of A uploading B's ACK into B (tenantId: B) exactly as into a nonexistent tenant", async (role) => {
+        const { forB } = await acksForB();
+        await expectUntouched([a, b], () =>
+          expectTenantIdRefusedLikeMissing(UPLOAD_ACK, (tenantId) => upload(forB, tenantId), tokenA(role), role === 'TENANT_ADMIN' ? 'NOT_FOUND' : 'FORBIDDEN'),
+        );
+        expect(await reportState(sw.bReport.id)).toEqual([{ tenant_id: b.uuid, status: 'GENERATED', ack_id: null }]);
+      });
+
+      it("answers a provider admin uploading B's ACK for A (tenantId: A) NOT_FOUND, exactly as an ACK of a random report", async () => {
+        await expectUntouched([a, b], () => expectAckRefusedLikeMissing(providerAdmin(), 'NOT_FOUND', a.id));
+        expect(await reportState(sw.bReport.id)).toEqual([{ tenant_id: b.uuid, status: 'GENERATED', ack_id: null }]);
+      });
+
+      it("lets B's admin acknowledge B's report with that ACK; A uploading it afterwards still gets the answer for a random report, not 'already acknowledged'", async () => {
+        const { forB } = await acksForB();
+        const acked = await expectUntouched([a], async () =>
+          (await ok<{ uploadAcknowledgement: UsageReportNode }>(UPLOAD_ACK, upload(forB), tokenB('TENANT_ADMIN'))).uploadAcknowledgement,
+        );
+        expect(acked).toMatchObject({
+          id: sw.bReport.id,
+          tenant: { id: b.id },
+          status: 'ACKNOWLEDGED',
+          acknowledgedSmartAccount: 'Bravo Secret SA (BRAVO-SA-1)',
+          acknowledgedVirtualAccount: 'Bravo Production (VA-PROD-7731)',
+        });
+        // For B, the same file again is a duplicate...
+        const again = await server.graphql(UPLOAD_ACK, upload(forB), tokenB('TENANT_ADMIN'));
+        expect(again.body.errors?.[0].extensions?.code).toBe('CONFLICT');
+        // ...while A learns nothing from it, not even that B's report is acknowledged.
+        await expectUntouched([a, b], () => expectAckRefusedLikeMissing(tokenA('TENANT_ADMIN'), 'NOT_FOUND'));
+      });
+
+      it("lets A's admin acknowledge A's own report, without touching B's rows", async () => {
+        const file = await ackFile(uuidOf(sw.aReport.id), sw.aReportFile, { accountId: 'ALPHA-SA-1', name: 'Alpha SA' }, { id: 'VA-ALPHA-MAIN', name: 'Alpha Main' });
+        const acked = await expectUntouched([b], async () =>
+          (await ok<{ uploadAcknowledgement: UsageReportNode }>(UPLOAD_ACK, upload(file), tokenA('TENANT_ADMIN'))).uploadAcknowledgement,
+        );
+        expect(acked).toMatchObject({ id: sw.aReport.id, tenant: { id: a.id }, status: 'ACKNOWLEDGED', acknowledgedSmartAccount: 'Alpha SA (ALPHA-SA-1)' });
+      });
+
+      it("refuses as CONFLICT, not an internal error, an ACK that would record B's smart account for a trial tenant's report; nothing is adopted and B is untouched", async () => {
+        // As for configureSmartAccount and uploadLicenseSummary: a smart account belongs to one tenant.
+        const foxtrot = await createTenant(server, 'iso-foxtrot', 'Foxtrot SARL');
+        const admin = server.token('TENANT_ADMIN', foxtrot.uuid, { sub: 'fay-TENANT_ADMIN' });
+        const [device] = await registerDevices(server, admin, [deviceInput(71, { uuid: 'FOXTROT-0001', hostname: 'foxtrot-edge-1.example' })]);
+        expect((await assign(admin, { deviceIds: [device.id], level: 'ESSENTIALS', tier: 'T0' })).pending).toBe(1);
+        const report = await generateReport(admin);
+        const file = await reportFile(report, admin);
+        expect((await parseUsageReport(file)).manifest).toMatchObject({ smartAccount: null, virtualAccount: null });
+        await expectUntouched([a, b, foxtrot], async () => {
+          const res = await server.graphql(UPLOAD_ACK, upload(await ackFile(uuidOf(report.id), file, BRAVO_ACCOUNT_REF, BRAVO_PROD_VA)), admin);
+          expect(res.body.data ?? null).toBeNull();
+          expect(res.body.errors?.[0].extensions?.code).toBe('CONFLICT');
+          const text = JSON.stringify(res.body);
+          expect(text).not.toMatch(/bravo-secret|iso-bravo|Bravo Secret Corp/);
+          for (const id of [b.id, b.uuid, bravo.smartAccountId]) expect(text).not.toContain(id);
+        });
+        expect(await reportState(report.id)).toEqual([{ tenant_id: foxtrot.uuid, status: 'GENERATED', ack_id: null }]);
+        // Control: the ACK of the same report naming an account no tenant holds is accepted, and the account adopted.
+        const acked = (
+          await ok<{ uploadAcknowledgement: UsageReportNode }>(
+            UPLOAD_ACK,
+            upload(await ackFile(uuidOf(report.id), file, { accountId: 'FOXTROT-SA-1', name: 'Foxtrot SA' }, { id: 'VA-FOXTROT-1', name: 'Foxtrot VA' })),
+            admin,
+          )
+        ).uploadAcknowledgement;
+        expect(acked).toMatchObject({ id: report.id, tenant: { id: foxtrot.id }, status: 'ACKNOWLEDGED', acknowledgedSmartAccount: 'Foxtrot SA (FOXTROT-SA-1)' });
+        expect(await server.sql('select external_id from smart_account where tenant_id = $1', [foxtrot.uuid])).toEqual([{ external_id: 'FOXTROT-SA-1' }]);
+      });
+    },
   };
 
   for (const [operation, suite] of Object.entries(crossTenantSuites)) describe(operation, suite);
+
+  // node(id:) and the file route for the sync objects: not root fields of their own, and they need the
+  // sync world, so they come after the sync suites rather than in 'Query.node' above.
+  describe('Query.node for sync runs and usage reports', () => {
+    useSyncWorld();
+    /** Every sync run and usage report of B, with its global id as the API hands it out. */
+    const bSyncObjects = async (): Promise<[GlobalType, string][]> => [
+      ...(await idsOf('SyncRun', 'sync_run', b.uuid)).map((id): [GlobalType, string] => ['SyncRun', id]),
+      ...(await idsOf('UsageReport', 'usage_report', b.uuid)).map((id): [GlobalType, string] => ['UsageReport', id]),
+    ];
+
+    it.each(TENANT_ROLES)("answers a %s of A null for each of B's sync runs and usage reports, exactly as for a random id of the type", async (role) => {
+      const objects = await bSyncObjects();
+      expect(objects.map(([, id]) => id)).toEqual(expect.arrayContaining([sw.bRun.id, sw.bReport.id]));
+      for (const [type, id] of objects) {
+        const forMissing = await server.graphql(SYNC_NODE, { id: missingGlobalId(type) }, tokenA(role));
+        const forB = await server.graphql(SYNC_NODE, { id }, tokenA(role));
+        expect(forMissing.body).toEqual({ data: { node: null } });
+        expect({ type, id, body: forB.body }).toEqual({ type, id, body: forMissing.body });
+      }
+    });
+
+    it.each(TENANT_ROLES)("lets a %s of B fetch each of them by the ids A got null for", async (role) => {
+      for (const [type, id] of await bSyncObjects()) {
+        const res = await server.graphql<SyncNodeData>(SYNC_NODE, { id }, tokenB(role));
+        expect(res.body.errors).toBeUndefined();
+        const tenantOf = res.body.data!.node?.runTenant ?? res.body.data!.node?.reportTenant;
+        expect({ type, typename: res.body.data!.node?.__typename, tenant: tenantOf }).toEqual({ type, typename: type, tenant: { id: b.id } });
+      }
+    });
+
+    it("lets a provider fetch B's sync runs and usage reports by the same ids, and A its own", async () => {
+      for (const [type, id] of await bSyncObjects()) {
+        const res = await server.graphql<SyncNodeData>(SYNC_NODE, { id }, server.token('PROVIDER_OPERATOR'));
+        expect({ type, node: res.body.data!.node }).toMatchObject({ type, node: { __typename: type, id } });
+      }
+      for (const [type, id] of [['SyncRun', sw.aRun.id], ['UsageReport', sw.aReport.id]]) {
+        const res = await server.graphql<SyncNodeData>(SYNC_NODE, { id }, tokenA('TENANT_OPERATOR'));
+        expect({ type, node: res.body.data!.node }).toMatchObject({ type, node: { __typename: type, id } });
+      }
+    });
+  });
+
+  describe('GET /files/usage-reports/:id', () => {
+    useSyncWorld();
+    const bReportIds = () => idsOf('UsageReport', 'usage_report', b.uuid);
+
+    it.each(TENANT_ROLES)(
+      "answers a %s of A 404 for each of B's report files exactly as for a random report id, by global id and bare uuid, GET and HEAD",
+      async (role) => {
+        const ids = await bReportIds();
+        expect(ids).toContain(sw.bReport.id);
+        for (const globalId of ids) {
+          for (const [bId, missing] of [
+            [globalId, missingGlobalId('UsageReport')],
+            [uuidOf(globalId), randomUUID()],
+          ]) {
+            for (const method of ['GET', 'HEAD'] as const) {
+              const forB = await download(bId, tokenA(role), method);
+              const forMissing = await download(missing, tokenA(role), method);
+              expect({ method, status: forB.status }).toEqual({ method, status: 404 });
+              expect(downloadWithout(forB, bId)).toEqual(downloadWithout(forMissing, missing));
+              expect(forB.body.toString('latin1')).not.toMatch(/bravo/i);
+            }
+          }
+        }
+      },
+    );
+
+    it.each(TENANT_ROLES)("serves each of B's report files to a %s of B, byte for byte the file its digest names", async (role) => {
+      const stored = await server.sql<{ id: string; file_digest: string }>('select id, file_digest from usage_report where tenant_id = $1 and file is not null', [b.uuid]);
+      expect(stored.length).toBeGreaterThan(1);
+      for (const { id, file_digest: digest } of stored) {
+        const res = await download(globalIdOf('UsageReport', id), tokenB(role));
+        expect({ status: res.status, contentType: res.contentType, digest: sha256(res.body) }).toEqual({ status: 200, contentType: 'application/gzip', digest });
+      }
+    });
+
+    it("serves B's report file to providers, and A's own file to A", async () => {
+      for (const role of ['PROVIDER_ADMIN', 'PROVIDER_OPERATOR'] as const) {
+        const res = await download(sw.bReport.id, server.token(role));
+        expect({ status: res.status, same: res.body.equals(sw.bReportFile) }).toEqual({ status: 200, same: true });
+      }
+      for (const role of TENANT_ROLES) {
+        const res = await download(sw.aReport.id, tokenA(role));
+        expect({ status: res.status, same: res.body.equals(sw.aReportFile) }).toEqual({ status: 200, same: true });
+      }
+    });
+
+    it("answers 401 without a bearer token, for B's report exactly as for a random id", async () => {
+      const missing = missingGlobalId('UsageReport');
+      const forB = await download(sw.bReport.id, null);
+      const forMissing = await download(missing, null);
+      expect(forB.status).toBe(401);
+      expect(downloadWithout(forB, sw.bReport.id)).toEqual(downloadWithout(forMissing, missing));
+    });
+  });
 
   describe('spellings of B\'s ids', () => {
     const variants = (): [string, string][] => [
