@@ -2482,11 +2482,14 @@ describe('tenant isolation', () => {
         expect(row.proxy_password_enc).toEqual(expect.any(String));
         expect(row.client_secret_enc).not.toContain(CLIENT_SECRET);
         expect(row.proxy_password_enc).not.toContain(PROXY_PASSWORD);
-        const tokens = [...TENANT_ROLES.flatMap((r) => [tokenA(r), tokenB(r)]), server.token('PROVIDER_ADMIN'), server.token('PROVIDER_OPERATOR')];
-        for (const token of tokens) {
+        const tenantTokens = TENANT_ROLES.flatMap((r) => [tokenA(r), tokenB(r)]);
+        const providerTokens = [server.token('PROVIDER_ADMIN'), server.token('PROVIDER_OPERATOR')];
+        for (const token of [...tenantTokens, ...providerTokens]) {
           const res = await server.graphql<{ licenseSyncSettings: SyncSettingsNode }>(SYNC_SETTINGS, {}, token);
           expect(res.body.errors).toBeUndefined();
-          expect(res.body.data!.licenseSyncSettings).toMatchObject({ hasCredentials: true, hasProxyCredentials: true, clientId: 'slm-isolation-client' });
+          // Where and as whom the instance connects is the provider's business: tenants see flags only.
+          const clientId = providerTokens.includes(token) ? 'slm-isolation-client' : null;
+          expect(res.body.data!.licenseSyncSettings).toMatchObject({ hasCredentials: true, hasProxyCredentials: true, clientId });
           await expectNoSecretsIn(res.body);
         }
         // Nor could any field carry one: the type has no field for a secret.

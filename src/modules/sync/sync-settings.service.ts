@@ -30,14 +30,17 @@ export function loadSettings(ctx: RequestContext): Promise<SettingsRow> {
   return inScope(ctx, (em) => readSettings(em));
 }
 
-/** The settings as the API shows them: secrets only as flags. */
-export function publicSettings(row: SettingsRow): LicenseSyncSettings {
+/**
+ * The settings as the API shows them: secrets only as flags. Tenant users see the mode and keys,
+ * not where or as whom the instance connects (`forProvider` false).
+ */
+export function publicSettings(row: SettingsRow, forProvider: boolean): LicenseSyncSettings {
   const s = new LicenseSyncSettings();
   s.mode = row.mode;
-  s.serverUrl = row.server_url;
-  s.clientId = row.client_id;
+  s.serverUrl = forProvider ? row.server_url : null;
+  s.clientId = forProvider ? row.client_id : null;
   s.hasCredentials = row.client_secret_enc !== null;
-  s.proxyUrl = row.proxy_url;
+  s.proxyUrl = forProvider ? row.proxy_url : null;
   s.hasProxyCredentials = row.proxy_password_enc !== null;
   s.syncIntervalMinutes = row.sync_interval_minutes;
   s.trustedSigningKeys = row.trusted_keys.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey }));
@@ -64,7 +67,13 @@ export async function setLicenseSyncMode(ctx: RequestContext, input: SetLicenseS
   return inScope(ctx, async (em) => {
     const current = await readSettings(em);
     const next: SettingsRow = { ...current, mode: input.mode };
-    if (input.serverUrl !== undefined && input.serverUrl !== null) next.server_url = checkUrl(input.serverUrl, 'serverUrl');
+    if (input.serverUrl !== undefined && input.serverUrl !== null) {
+      next.server_url = checkUrl(input.serverUrl, 'serverUrl');
+      // The stored secret is never sent to a server it was not entered for.
+      if (next.server_url !== current.server_url && current.client_secret_enc && !input.clientSecret) {
+        throw badInput('changing serverUrl needs the clientSecret again', { field: 'clientSecret' });
+      }
+    }
     if (input.clientId !== undefined && input.clientId !== null) {
       if (!/^[\x21-\x7e]{1,200}$/.test(input.clientId)) throw badInput('clientId must be 1 to 200 printable characters', { field: 'clientId' });
       next.client_id = input.clientId;

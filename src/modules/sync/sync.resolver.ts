@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Role, Roles } from '../../auth/roles';
+import { isProvider } from '../../auth/viewer';
 import type { RequestContext } from '../../common/context';
 import { requireTenant } from '../tenants/tenant.service';
 import { Tenant } from '../tenants/tenant.types';
@@ -33,7 +34,7 @@ export class SyncResolver {
   @Authorized(Roles.anyone)
   @Query(() => LicenseSyncSettings, { description: 'Mode, server, proxy and keys (no secrets), last and next sync.' })
   async licenseSyncSettings(@Ctx() ctx: RequestContext): Promise<LicenseSyncSettings> {
-    return withRuns(ctx, publicSettings(await loadSettings(ctx)));
+    return withRuns(ctx, publicSettings(await loadSettings(ctx), isProvider(ctx.viewer)));
   }
 
   @Authorized(Roles.providerAdmin)
@@ -42,7 +43,7 @@ export class SyncResolver {
     @Ctx() ctx: RequestContext,
     @Arg('input', () => SetLicenseSyncModeInput) input: SetLicenseSyncModeInput,
   ): Promise<LicenseSyncSettings> {
-    return withRuns(ctx, publicSettings(await setLicenseSyncMode(ctx, input)));
+    return withRuns(ctx, publicSettings(await setLicenseSyncMode(ctx, input), true));
   }
 
   @Authorized(SYNC_ROLES)

@@ -254,18 +254,22 @@ export async function synchronizeLicenses(
       ),
     );
     const remoteVas = new Set(remote.virtualAccounts.map((v) => v.id));
+    const listed = managed.filter((v) => remoteVas.has(v.external_id));
     const fetched: VirtualAccountLicenses[] = [];
-    for (const va of managed.filter((v) => remoteVas.has(v.external_id))) {
+    for (const va of listed) {
       const licenses = await client.listLicenses(account.external_id, va.external_id);
       fetched.push({ id: va.external_id, name: remote.virtualAccounts.find((r) => r.id === va.external_id)?.name ?? va.name, licenses });
     }
+    // A managed virtual account the server no longer lists has no lines any more: they are removed
+    // and what they held becomes pending, like any vanished line.
+    for (const va of managed.filter((v) => !remoteVas.has(v.external_id))) fetched.push({ id: va.external_id, name: va.name, licenses: [] });
 
     // Usage first: if the server does not acknowledge it, nothing is applied.
     const periodEnd = new Date().toISOString();
     const periodStart = await inScope(ctx, (em) => nextPeriodStart(em, tenantId));
     const measurements = await inScope(ctx, (em) => usageMeasurements(em, tenantId, { start: periodStart, end: periodEnd }, null));
     const receipts: { reportId: string; vaId: string; ackId: string; acknowledgedAt: string; count: number }[] = [];
-    for (const va of managed) {
+    for (const va of listed) {
       const mine = measurements.filter((m) => m.virtual_account_id === va.id);
       if (mine.length === 0) continue;
       const reportId = randomUUID();
@@ -275,6 +279,21 @@ export async function synchronizeLicenses(
         measurements: mine.map(({ virtual_account_id: _va, ...m }) => m),
       });
       receipts.push({ reportId, vaId: va.id, ackId: receipt.ackId, acknowledgedAt: receipt.acknowledgedAt, count: mine.length });
+    }
+    // Acknowledged usage is recorded at once (own transaction): if applying the lines fails below,
+    // the next sync must not report this period a second time.
+    if (receipts.length > 0) {
+      await inScope(ctx, async (em) => {
+        for (const r of receipts) {
+          await sql(
+            em,
+            `insert into usage_report (tenant_id, id, via, smart_account_id, virtual_account_id, period_start, period_end,
+                                       generated_by, measurements, status, ack_id, acknowledged_at)
+             values (?, ?, 'ONLINE', ?, ?, ?, ?, ?, ?, 'ACKNOWLEDGED', ?, ?)`,
+            [tenantId, r.reportId, account.id, r.vaId, periodStart, periodEnd, ctx.viewer.subject, r.count, r.ackId, r.acknowledgedAt],
+          );
+        }
+      });
     }
 
     const finished = await inScope(ctx, async (em) => {
@@ -287,15 +306,6 @@ export async function synchronizeLicenses(
         [tenantId, account.id, JSON.stringify(remote.virtualAccounts)],
       );
       const counts = await applyLicenseLines(ctx, em, tenantId, account.id, fetched, 'SYNC', false);
-      for (const r of receipts) {
-        await sql(
-          em,
-          `insert into usage_report (tenant_id, id, via, smart_account_id, virtual_account_id, period_start, period_end,
-                                     generated_by, measurements, status, ack_id, acknowledged_at)
-           values (?, ?, 'ONLINE', ?, ?, ?, ?, ?, ?, 'ACKNOWLEDGED', ?, ?)`,
-          [tenantId, r.reportId, account.id, r.vaId, periodStart, periodEnd, ctx.viewer.subject, r.count, r.ackId, r.acknowledgedAt],
-        );
-      }
       await sql(em, 'update smart_account set last_synced_at = now() where tenant_id = ? and id = ?', [tenantId, account.id]);
       const [row] = await sql<SyncRunRow>(
         em,

@@ -116,16 +116,16 @@ export class LicenseSyncSettings {
   @Field(() => SyncMode)
   mode!: SyncMode;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Providers only; null for tenant users.' })
   serverUrl!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Providers only; null for tenant users.' })
   clientId!: string | null;
 
   @Field(() => Boolean, { description: 'A client secret is stored (encrypted).' })
   hasCredentials!: boolean;
 
-  @Field(() => String, { nullable: true, description: 'Proxy for all license-server traffic, without credentials.' })
+  @Field(() => String, { nullable: true, description: 'Proxy for all license-server traffic, without credentials. Providers only.' })
   proxyUrl!: string | null;
 
   @Field(() => Boolean)
