@@ -1,5 +1,3 @@
-import { loadConfig } from '../src/config';
-import { SecretBox } from '../src/common/secrets';
 import pg from 'pg';
 import { Role } from '../src/auth/roles';
 import { createViewer } from '../src/auth/viewer';
@@ -350,7 +348,7 @@ describe('row-level security', () => {
         em: orm.em.fork(),
         requestId: 'rls-test',
         log: createLogger('silent'),
-        app: { config: loadConfig({ JWT_SECRET: 'x'.repeat(32) }), secrets: new SecretBox(Buffer.alloc(32)) },
+        app: server.runtime,
         memo: new Map(),
       };
       const inside = await inScope(ctx, async (em) => {
@@ -383,11 +381,12 @@ describe('row-level security', () => {
         return rows.map((r) => r.hostname);
       }
 
+      /** The request pool's connections (the alert bus keeps one more, LISTENing, outside the pool). */
       async function serverAppConnections(): Promise<number> {
         const [row] = await server.sql<{ n: number }>(
           `select count(*)::int as n from pg_stat_activity
-            where datname = current_database() and usename = 'slm_app' and application_name <> $1`,
-          [TEST_APP_NAME],
+            where datname = current_database() and usename = 'slm_app' and application_name <> all($1::text[])`,
+          [[TEST_APP_NAME, 'slm-alert-listener']],
         );
         return row.n;
       }

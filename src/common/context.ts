@@ -2,12 +2,16 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../auth/viewer';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import type { AlertBus } from '../events/alert-bus';
+import type { Clock } from './clock';
 import type { SecretBox } from './secrets';
 
 /** Process-wide services a request may need besides the database. */
 export interface AppRuntime {
   readonly config: Config;
   readonly secrets: SecretBox;
+  readonly clock: Clock;
+  readonly alerts: AlertBus;
 }
 
 /**

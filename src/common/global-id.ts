@@ -14,7 +14,8 @@ export type NodeTypeName =
   | 'LicenseAssignment'
   | 'AuditEvent'
   | 'SyncRun'
-  | 'UsageReport';
+  | 'UsageReport'
+  | 'Alert';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

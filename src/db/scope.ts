@@ -15,8 +15,8 @@ export async function inScope<T>(ctx: RequestContext, fn: (em: EntityManager) =>
   }
   return ctx.em.transactional(async (em) => {
     await em.execute(
-      "select set_config('app.tenant_id', ?, true), set_config('app.role', ?, true)",
-      [viewer.tenantId ?? '', viewer.role],
+      "select set_config('app.tenant_id', ?, true), set_config('app.role', ?, true), set_config('app.now', ?, true)",
+      [viewer.tenantId ?? '', viewer.role, ctx.app.clock.pinnedForSql()],
       'get',
     );
     return fn(em);

@@ -5,16 +5,21 @@ import { createViewer } from '../auth/viewer';
 import type { AppRuntime, RequestContext } from '../common/context';
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
+import { allTenantIds, evaluateTenant } from '../modules/alerts/alert.service';
 import { SyncTrigger } from '../modules/sync/sync.enums';
 import { dueTenants, synchronizeLicenses } from '../modules/sync/sync.service';
 
 export const TICK_QUEUE = 'license-sync-tick';
 export const SYNC_QUEUE = 'license-sync';
+export const ALERTS_QUEUE = 'alerts-evaluate';
+const ALERTS_CRON = '0 * * * *';
 const SYSTEM_SUBJECT = 'system:scheduler';
 
 export interface Scheduler {
   /** Runs one tick now (what the cron schedule does): enqueue a sync for every due tenant. */
   tick(): Promise<number>;
+  /** Runs the hourly alert evaluation now, for every tenant; returns how many were evaluated. */
+  evaluateAlerts(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -38,6 +43,7 @@ export async function startScheduler(opts: {
   await boss.start();
   await boss.createQueue(TICK_QUEUE, { name: TICK_QUEUE, policy: 'singleton' });
   await boss.createQueue(SYNC_QUEUE, { name: SYNC_QUEUE, policy: 'stately', retryLimit: 0 });
+  await boss.createQueue(ALERTS_QUEUE, { name: ALERTS_QUEUE, policy: 'singleton' });
 
   const systemContext = (): RequestContext => ({
     viewer: createViewer(SYSTEM_SUBJECT, Role.PROVIDER_OPERATOR, null, Math.floor(Date.now() / 1000) + 3600),
@@ -47,6 +53,13 @@ export async function startScheduler(opts: {
     app: runtime,
     memo: new Map(),
   });
+
+  const evaluateAll = async (): Promise<number> => {
+    const ctx = systemContext();
+    const tenants = await allTenantIds(ctx);
+    for (const tenantId of tenants) await evaluateTenant(systemContext(), tenantId);
+    return tenants.length;
+  };
 
   const tick = async (): Promise<number> => {
     const tenants = await dueTenants(systemContext());
@@ -66,11 +79,18 @@ export async function startScheduler(opts: {
       log.info({ tenantId: job.data.tenantId, status: run.status }, 'scheduled license sync finished');
     }
   });
+  // Hourly, once across instances: time-based conditions (overdue sync, reports due, expiring lines)
+  // change without any write that would re-evaluate them.
+  await boss.work(ALERTS_QUEUE, async () => {
+    await evaluateAll();
+  });
   await boss.schedule(TICK_QUEUE, opts.cron);
+  await boss.schedule(ALERTS_QUEUE, ALERTS_CRON);
   log.info({ cron: opts.cron }, 'scheduler started');
 
   return {
     tick,
+    evaluateAlerts: evaluateAll,
     async stop() {
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
     },

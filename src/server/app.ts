@@ -8,7 +8,7 @@ import { resolveJwtKey } from '../auth/keys';
 import type { Viewer } from '../auth/viewer';
 import type { Config } from '../config';
 import type { AppRuntime, RequestContext } from '../common/context';
-import { secretBoxFor } from '../common/secrets';
+import { createRuntime } from './runtime';
 import type { Database } from '../db/database';
 import { startScheduler, type Scheduler } from '../jobs/scheduler';
 import type { Logger } from '../logger';
@@ -20,6 +20,8 @@ import { attachWebSocketServer } from './ws';
 export interface RunningServer {
   url: string;
   httpServer: http.Server;
+  /** Secrets, clock (tests move it) and the alert bus of this instance. */
+  runtime: AppRuntime;
   /** Present when SCHEDULER_ENABLED: scheduled sync on pg-boss. */
   scheduler?: Scheduler;
   /** Stop accepting, drain in-flight requests, close sockets. The database is closed by its owner. */
@@ -36,7 +38,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     claimsNamespace: config.jwt.claimsNamespace,
   });
   const schema = getSchema();
-  const runtime: AppRuntime = { config, secrets: secretBoxFor(config) };
+  const runtime = await createRuntime({ config, db, log });
 
   const contextFor = (viewer: Viewer, requestId: string, requestLog?: Logger): RequestContext => ({
     viewer,
@@ -110,10 +112,12 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     url: `http://${host}:${port}/graphql`,
     httpServer,
     scheduler,
+    runtime,
     async close() {
       await scheduler?.stop();
       await ws.close();
       await apollo.stop();
+      await runtime.close();
     },
   };
 }

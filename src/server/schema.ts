@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
+import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchemaSync } from 'type-graphql';
 import { authChecker } from '../auth/auth-checker';
 import { SmartAccountResolver, VirtualAccountResolver } from '../modules/accounts/account.resolver';
+import { AlertResolver } from '../modules/alerts/alert.resolver';
 import { AssignmentResolver, DeviceLicensingResolver } from '../modules/assignments/assignment.resolver';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { DashboardResolver } from '../modules/dashboard/dashboard.resolver';
@@ -29,6 +31,7 @@ export const resolvers = [
   AuditResolver,
   SyncResolver,
   UsageReportResolver,
+  AlertResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;
@@ -38,6 +41,9 @@ export function getSchema(): GraphQLSchema {
   cached ??= buildSchemaSync({
     resolvers: [...resolvers],
     authChecker,
+    // Subscriptions stream from the alert bus through their own `subscribe`; type-graphql still
+    // insists on a pub/sub instance being present.
+    pubSub: createPubSub(),
     validate: true,
     emitSchemaFile: false,
   });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
+import type { AppRuntime } from '../../src/common/context';
 import { loadConfig } from '../../src/config';
 import { openDatabase, type Database } from '../../src/db/database';
 import { createLogger } from '../../src/logger';
@@ -28,6 +29,8 @@ export interface TestServer {
   url: string;
   origin: string;
   db: Database;
+  /** The server's runtime: `runtime.clock.advance(ms)` moves the product's time. */
+  runtime: AppRuntime;
   /** Owner (superuser) URL of this test file's own database. */
   ownerUrl: string;
   graphql<T = Record<string, unknown>>(
@@ -89,6 +92,7 @@ export async function startTestServer(options: { env?: Record<string, string> } 
     url: `${origin}/graphql`,
     origin,
     db,
+    runtime: server.runtime,
     ownerUrl,
     async graphql(query, variables, token) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };

@@ -264,5 +264,5 @@ export function runtimeFor(server: TestServer, env: Record<string, string>): App
     SSM_RETRIES: '1',
     ...env,
   });
-  return { config, secrets: secretBoxFor(config) };
+  return { ...server.runtime, config, secrets: secretBoxFor(config) };
 }

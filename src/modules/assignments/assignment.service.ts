@@ -7,6 +7,7 @@ import { parseIdArg, toGlobalId } from '../../common/global-id';
 import { withIdempotency } from '../../common/idempotency';
 import { inScope } from '../../db/scope';
 import { pgArray, sql } from '../../db/sql';
+import { evaluateAlerts } from '../alerts/alert.service';
 import { recordAudit } from '../audit/audit.service';
 import { DeviceKind } from '../devices/device.enums';
 import { findEntitlement, type EntitlementSelector } from '../entitlements/entitlement.service';
@@ -256,6 +257,7 @@ async function assignInTransaction(
       },
     });
   }
+  await evaluateAlerts(ctx, em, tenantId);
   const byDevice = new Map<string, AssignmentRow>([
     ...current.filter((a) => a.matches).map((a) => [a.device_id, stripMatches(a)] as const),
     ...inserted.map((a) => [a.device_id, a] as const),
@@ -403,6 +405,7 @@ export async function releaseLicenses(ctx: RequestContext, input: ReleaseLicense
           details: { category: input.category ?? 'ALL', assignments: released.length },
         });
       }
+      await evaluateAlerts(ctx, em, tenantId);
       return { rows: released, unchanged: deviceIds.filter((id) => !touched.has(id)).length };
     }),
   );
@@ -427,7 +430,11 @@ export interface ReconcileOutcome {
  */
 export async function reconcileAssignments(ctx: RequestContext, input: ReconcileAssignmentsInput): Promise<ReconcileOutcome> {
   const tenantId = await requireTenantScope(ctx, input.tenantId);
-  return inScope(ctx, (em) => reconcileInTransaction(ctx, em, tenantId));
+  return inScope(ctx, async (em) => {
+    const outcome = await reconcileInTransaction(ctx, em, tenantId);
+    await evaluateAlerts(ctx, em, tenantId);
+    return outcome;
+  });
 }
 
 export async function reconcileInTransaction(ctx: RequestContext, em: EntityManager, tenantId: string): Promise<ReconcileOutcome> {

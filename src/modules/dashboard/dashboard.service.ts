@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../common/context';
 import { inScope } from '../../db/scope';
 import { sql } from '../../db/sql';
+import { alertSummary, reportingClock } from '../alerts/alert.service';
 import { ComplianceReason } from '../assignments/assignment.enums';
 import { loadEntitlement } from '../entitlements/entitlement.service';
 import { BillingType } from '../licenses/license.enums';
@@ -87,6 +88,8 @@ export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string
       within90Days: expiry.reduce((n, r) => n + r.within90, 0),
       expired: expiry.reduce((n, r) => n + r.expired, 0),
     };
+    dashboard.alerts = await alertSummary(ctx, only);
+    dashboard.reportingClock = only ? await reportingClock(ctx, only) : null;
     dashboard.tenants = null;
     return dashboard;
   };

@@ -1,4 +1,5 @@
 import { Field, Int, ObjectType } from 'type-graphql';
+import { AlertSummary, ReportingClock } from '../alerts/alert.types';
 import { ComplianceReason } from '../assignments/assignment.enums';
 import { Entitlement } from '../entitlements/entitlement.types';
 import { BillingType } from '../licenses/license.enums';
@@ -91,6 +92,12 @@ export class LicenseDashboard {
 
   @Field(() => LicenseExpirySummary)
   expiring!: LicenseExpirySummary;
+
+  @Field(() => AlertSummary)
+  alerts!: AlertSummary;
+
+  @Field(() => ReportingClock, { nullable: true, description: 'Last sync and reports and the next due dates (one tenant only).' })
+  reportingClock!: ReportingClock | null;
 
   @Field(() => [LicenseDashboard], { nullable: true, description: 'Provider-wide view only: one entry per tenant.' })
   tenants!: LicenseDashboard[] | null;

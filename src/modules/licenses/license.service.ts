@@ -7,6 +7,7 @@ import { parseIdArg } from '../../common/global-id';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
 import { pgArray, sql } from '../../db/sql';
+import { evaluateAlerts } from '../alerts/alert.service';
 import { recordAudit } from '../audit/audit.service';
 import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
 import { BILLING_MODELS, BillingType } from './license.enums';
@@ -93,6 +94,7 @@ export async function addLicenses(ctx: RequestContext, input: AddLicensesInput):
     const inserted = await insertLines(em, tenantId, lines);
     const ids = inserted.map((r) => r.id);
     await recordAudit(ctx, em, { tenantId, action: 'licenses.added', targetType: 'License', targetIds: ids, details: { count: ids.length } });
+    await evaluateAlerts(ctx, em, tenantId);
     const added = await sql<LicenseRow>(em, `${LICENSE_SELECT} where l.tenant_id = ? and l.id = any(?::uuid[])`, [tenantId, pgArray(ids)]);
     const byId = new Map(added.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) as LicenseRow); // input order

@@ -4,6 +4,7 @@ import type { RequestContext } from '../../common/context';
 import { fromGlobalId } from '../../common/global-id';
 import { Node } from '../../common/node';
 import { findSmartAccount, loadVirtualAccount } from '../accounts/account.service';
+import { findAlert } from '../alerts/alert.service';
 import { loadAssignment } from '../assignments/assignment.service';
 import { findAuditEvent } from '../audit/audit.service';
 import { loadDevice } from '../devices/device.service';
@@ -42,6 +43,8 @@ export class NodeResolver {
         return findSyncRun(ctx, parsed.id);
       case 'UsageReport':
         return findUsageReport(ctx, parsed.id);
+      case 'Alert':
+        return findAlert(ctx, parsed.id);
       default:
         return null;
     }

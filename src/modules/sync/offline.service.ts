@@ -10,6 +10,7 @@ import { sql } from '../../db/sql';
 import { FileFormatError } from '../../ssm/files/archive';
 import { buildUsageReport, parseAck, parseLicenseSummary } from '../../ssm/files/formats';
 import { SmartAccount, type SmartAccountRow } from '../accounts/account.types';
+import { evaluateAlerts } from '../alerts/alert.service';
 import { recordAudit } from '../audit/audit.service';
 import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
 import { loadSettings } from './sync-settings.service';
@@ -103,6 +104,7 @@ export async function uploadLicenseSummary(ctx: RequestContext, input: UploadFil
         targetIds: [account.id],
         details: { fileName: input.fileName ?? null, digest: summary.digest, serial, keyId: summary.keyId, ...counts },
       });
+      await evaluateAlerts(ctx, em, tenantId);
       return {
         smartAccount: SmartAccount.from(account),
         serial,
@@ -182,6 +184,7 @@ export async function generateUsageReport(ctx: RequestContext, input: GenerateUs
       targetIds: [id],
       details: { measurements: measurements.length, virtualAccount: va?.external_id ?? null, trial: !account },
     });
+    await evaluateAlerts(ctx, em, tenantId);
     return stored;
   });
   return UsageReport.from(row);
@@ -229,6 +232,7 @@ export async function uploadAcknowledgement(ctx: RequestContext, input: UploadFi
       targetIds: [ack.reportId],
       details: { ackId: ack.ackId, fileName: input.fileName ?? null, digest: parsed.digest, keyId: parsed.keyId },
     });
+    await evaluateAlerts(ctx, em, tenantId);
     return updated;
   }).catch((err: unknown) => {
     if (err instanceof UniqueConstraintViolationException) {

@@ -19,7 +19,20 @@ export interface SettingsRow {
   proxy_password_enc: string | null;
   sync_interval_minutes: number;
   trusted_keys: { keyId: string; publicKey: string }[];
+  sync_required_days: number;
+  sync_due_soon_days: number;
+  prepaid_report_months: number;
+  postpaid_report_months: number;
+  license_expiring_days: number;
 }
+
+const CLOCK_KNOBS = [
+  ['syncRequiredDays', 'sync_required_days', 1, 3650],
+  ['syncDueSoonDays', 'sync_due_soon_days', 0, 365],
+  ['prepaidReportMonths', 'prepaid_report_months', 1, 36],
+  ['postpaidReportMonths', 'postpaid_report_months', 1, 36],
+  ['licenseExpiringDays', 'license_expiring_days', 1, 365],
+] as const;
 
 export async function readSettings(em: EntityManager): Promise<SettingsRow> {
   const [row] = await sql<SettingsRow>(em, 'select * from license_sync_settings');
@@ -46,6 +59,10 @@ export function publicSettings(row: SettingsRow, forProvider: boolean): LicenseS
   s.trustedSigningKeys = row.trusted_keys.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey }));
   s.lastSync = null;
   s.nextSyncAt = null;
+  s.reportingClock = null;
+  s.syncRequiredDays = row.sync_required_days;
+  s.prepaidReportMonths = row.prepaid_report_months;
+  s.postpaidReportMonths = row.postpaid_report_months;
   return s;
 }
 
@@ -107,6 +124,12 @@ export async function setLicenseSyncMode(ctx: RequestContext, input: SetLicenseS
         return { keyId: keyId(pem), publicKey: pem.trim() };
       });
     }
+    for (const [field, column, min, max] of CLOCK_KNOBS) {
+      const value = input[field];
+      if (value === undefined || value === null) continue;
+      if (!Number.isInteger(value) || value < min || value > max) throw badInput(`${field} must be ${min} to ${max}`, { field });
+      next[column] = value;
+    }
     if (next.mode !== SyncMode.OFFLINE && (!next.server_url || !next.client_id || !next.client_secret_enc)) {
       throw badInput(`${next.mode} needs serverUrl, clientId and clientSecret`, { field: 'mode' });
     }
@@ -114,10 +137,13 @@ export async function setLicenseSyncMode(ctx: RequestContext, input: SetLicenseS
       em,
       `update license_sync_settings set mode = ?, server_url = ?, client_id = ?, client_secret_enc = ?, proxy_url = ?,
          proxy_username = ?, proxy_password_enc = ?, sync_interval_minutes = ?, trusted_keys = ?::jsonb,
-         updated_at = now(), updated_by = ?`,
+         sync_required_days = ?, sync_due_soon_days = ?, prepaid_report_months = ?, postpaid_report_months = ?,
+         license_expiring_days = ?, updated_at = now(), updated_by = ?`,
       [
         next.mode, next.server_url, next.client_id, next.client_secret_enc, next.proxy_url, next.proxy_username,
-        next.proxy_password_enc, next.sync_interval_minutes, JSON.stringify(next.trusted_keys), ctx.viewer.subject,
+        next.proxy_password_enc, next.sync_interval_minutes, JSON.stringify(next.trusted_keys),
+        next.sync_required_days, next.sync_due_soon_days, next.prepaid_report_months, next.postpaid_report_months,
+        next.license_expiring_days, ctx.viewer.subject,
       ],
     );
     await recordAudit(ctx, em, {

@@ -2,6 +2,7 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver
 import { Role, Roles } from '../../auth/roles';
 import { isProvider } from '../../auth/viewer';
 import type { RequestContext } from '../../common/context';
+import { reportingClock } from '../alerts/alert.service';
 import { requireTenant } from '../tenants/tenant.service';
 import { Tenant } from '../tenants/tenant.types';
 import * as offline from './offline.service';
@@ -26,6 +27,7 @@ async function withRuns(ctx: RequestContext, settings: LicenseSyncSettings): Pro
   const { last, next } = await sync.lastRunAndNext(ctx);
   settings.lastSync = last;
   settings.nextSyncAt = next;
+  settings.reportingClock = ctx.viewer.tenantId ? await reportingClock(ctx, ctx.viewer.tenantId) : null;
   return settings;
 }
 

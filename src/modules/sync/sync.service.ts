@@ -10,6 +10,7 @@ import { pgArray, sql } from '../../db/sql';
 import { SsmError, type SsmClient } from '../../ssm/client';
 import type { UsageMeasurement, VirtualAccountLicenses } from '../../ssm/files/formats';
 import { reconcileInTransaction } from '../assignments/assignment.service';
+import { evaluateAlerts } from '../alerts/alert.service';
 import { recordAudit } from '../audit/audit.service';
 import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
 import { clientFor, loadSettings, readSettings } from './sync-settings.service';
@@ -207,14 +208,16 @@ async function startRun(ctx: RequestContext, tenantId: string, mode: SyncMode, t
 }
 
 async function failRun(ctx: RequestContext, runId: string, tenantId: string, message: string): Promise<SyncRunRow> {
-  const [row] = await inScope(ctx, (em) =>
-    sql<SyncRunRow>(
+  const [row] = await inScope(ctx, async (em) => {
+    const rows = await sql<SyncRunRow>(
       em,
       `update sync_run r set status = 'FAILED', finished_at = now(), error_message = ?
         where tenant_id = ? and id = ? returning ${SYNC_RUN_COLUMNS}`,
       [message.slice(0, 1000), tenantId, runId],
-    ),
-  );
+    );
+    await evaluateAlerts(ctx, em, tenantId); // SYNC_FAILED
+    return rows;
+  });
   ctx.log.warn({ tenantId, runId, error: message }, 'license sync failed');
   return row;
 }
@@ -322,6 +325,7 @@ export async function synchronizeLicenses(
         targetIds: [run.id],
         details: { mode: settings.mode, trigger, ...counts, usageReports: receipts.length },
       });
+      await evaluateAlerts(ctx, em, tenantId);
       return row;
     });
     return SyncRun.from(finished);

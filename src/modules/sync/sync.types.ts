@@ -3,6 +3,7 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import { toGlobalId } from '../../common/global-id';
 import { Node } from '../../common/node';
 import { ConnectionType } from '../../common/relay';
+import { ReportingClock } from '../alerts/alert.types';
 import { SmartAccount } from '../accounts/account.types';
 import { Tenant } from '../tenants/tenant.types';
 import { SyncMode, SyncRunStatus, SyncTrigger, UsageReportStatus, UsageReportVia } from './sync.enums';
@@ -142,6 +143,18 @@ export class LicenseSyncSettings {
 
   @Field(() => GraphQLDateTime, { nullable: true, description: 'When the scheduler next syncs the viewer\'s tenant (online and on-prem).' })
   nextSyncAt!: Date | null;
+
+  @Field(() => ReportingClock, { nullable: true, description: 'The viewer\'s tenant: last sync and reports, next due dates.' })
+  reportingClock!: ReportingClock | null;
+
+  @Field(() => Int)
+  syncRequiredDays!: number;
+
+  @Field(() => Int)
+  prepaidReportMonths!: number;
+
+  @Field(() => Int)
+  postpaidReportMonths!: number;
 }
 
 @InputType()
@@ -172,6 +185,21 @@ export class SetLicenseSyncModeInput {
 
   @Field(() => [String], { nullable: true, description: 'Ed25519 public keys (PEM) trusted for offline files; replaces the list.' })
   trustedSigningKeys?: string[] | null;
+
+  @Field(() => Int, { nullable: true, description: 'Days between required syncs (default 90).' })
+  syncRequiredDays?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'SYNC_DUE_SOON this many days before (default 7).' })
+  syncDueSoonDays?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Prepaid usage reporting period in months (default 3).' })
+  prepaidReportMonths?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Postpaid usage reporting period in months (default 1).' })
+  postpaidReportMonths?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'LICENSE_EXPIRING this many days before the end (default 30).' })
+  licenseExpiringDays?: number | null;
 }
 
 @InputType()
