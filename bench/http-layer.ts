@@ -10,7 +10,6 @@ import express from 'express';
 import { TokenVerifier, mintToken } from '../src/auth/jwt';
 import { Role } from '../src/auth/roles';
 import { loadConfig } from '../src/config';
-import { secretBoxFor } from '../src/common/secrets';
 import type { RequestContext } from '../src/common/context';
 import { openDatabase } from '../src/db/database';
 import { createLogger } from '../src/logger';
@@ -60,7 +59,7 @@ async function main(): Promise<void> {
         em: db.orm.em.fork(),
         requestId: 'bench',
         log,
-        app: { config, secrets: secretBoxFor(config) },
+        app: ours.runtime,
         memo: new Map(),
       }),
     }),

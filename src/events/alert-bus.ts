@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createPubSub } from '@graphql-yoga/subscription';
+import { setMaxListeners } from 'node:events';
 import pg from 'pg';
 import type { Logger } from '../logger';
 
@@ -27,7 +28,10 @@ export interface AlertBus {
 export const ALERT_CHANNEL = 'slm_alerts';
 
 export async function startPgAlertBus(opts: { url: string; log: Logger }): Promise<AlertBus> {
-  const pubsub = createPubSub<{ alert: [AlertEvent] }>();
+  // Every open subscription listens on this target: no listener limit (Node warns past 10 by default).
+  const target = new EventTarget();
+  setMaxListeners(0, target);
+  const pubsub = createPubSub<{ alert: [AlertEvent] }>({ eventTarget: target as never });
   const log = opts.log.child({ component: 'alert-bus' });
   let client: pg.Client | null = null;
   let closed = false;

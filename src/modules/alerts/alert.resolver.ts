@@ -12,13 +12,23 @@ import { Alert, AlertConnection } from './alert.types';
  * tenant rules before it is sent: an event of another tenant is never even read.
  */
 async function* alertStream(ctx: RequestContext, scopeTenant: string | null): AsyncGenerator<Alert> {
+  // Visibility of an alert depends only on the viewer's tenant or provider standing (the RLS
+  // inputs), so one load per event and visibility class serves every subscriber in that class.
+  const visibility = isProvider(ctx.viewer) ? 'provider' : `tenant:${ctx.viewer.tenantId}`;
   for await (const event of ctx.app.alerts.events()) {
     if (scopeTenant !== null && event.tenantId !== scopeTenant) continue;
     if (!isProvider(ctx.viewer) && event.tenantId !== ctx.viewer.tenantId) continue;
-    const alert = await alerts.findAlert(ctx, event.id);
+    let loads = loadsPerEvent.get(event);
+    if (!loads) loadsPerEvent.set(event, (loads = new Map()));
+    let load = loads.get(visibility);
+    if (!load) loads.set(visibility, (load = alerts.findAlert(ctx, event.id).catch(() => null)));
+    const alert = await load;
     if (alert) yield alert;
   }
 }
+
+/** Event objects are shared by all subscribers of an instance; entries vanish with the event. */
+const loadsPerEvent = new WeakMap<object, Map<string, Promise<Alert | null>>>();
 
 @Resolver(() => Alert)
 export class AlertResolver {
