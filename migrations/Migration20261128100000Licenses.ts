@@ -93,8 +93,8 @@ export class Migration20261128100000Licenses extends Migration {
         domain text not null,
         name text not null,
         external_id text not null,
-        created_at timestamptz not null default now(),
-        updated_at timestamptz not null default now(),
+        created_at timestamptz not null default app_now(),
+        updated_at timestamptz not null default app_now(),
         constraint smart_account_pkey primary key (tenant_id, id),
         constraint smart_account_tenant_key unique (tenant_id)
       );
@@ -153,7 +153,7 @@ export class Migration20261128100000Licenses extends Migration {
         -- What was asked for; kept so a pending assignment can be reconciled the same way.
         billing_type text check (billing_type in ('PREPAID', 'POSTPAID')),
         status text not null check (status in ('ACTIVE', 'PENDING_RECONCILIATION')),
-        assigned_at timestamptz not null default now(),
+        assigned_at timestamptz not null default app_now(),
         assigned_by text not null,
         released_at timestamptz,
         released_by text,

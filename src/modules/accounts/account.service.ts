@@ -120,7 +120,7 @@ export async function configureSmartAccount(ctx: RequestContext, given: Configur
       em,
       `insert into smart_account (tenant_id, domain, name, external_id) values (?, ?, ?, ?)
        on conflict (tenant_id) do update set domain = excluded.domain, name = excluded.name,
-         external_id = excluded.external_id, updated_at = now()
+         external_id = excluded.external_id, updated_at = app_now()
        returning ${SA_COLUMNS}`,
       [tenantId, input.domain as string, name, input.accountId],
     );
@@ -129,7 +129,7 @@ export async function configureSmartAccount(ctx: RequestContext, given: Configur
         em,
         `insert into virtual_account (tenant_id, smart_account_id, external_id, name)
          select ?, ?, r.external_id, r.name from jsonb_to_recordset(?::jsonb) as r(external_id text, name text)
-         on conflict (tenant_id, smart_account_id, external_id) do update set name = excluded.name, updated_at = now()`,
+         on conflict (tenant_id, smart_account_id, external_id) do update set name = excluded.name, updated_at = app_now()`,
         [tenantId, account.id, JSON.stringify(vas)],
       );
     }
@@ -170,7 +170,7 @@ export async function setManagedVirtualAccounts(
     if (missing.length > 0) throw virtualAccountsNotFound(missing.map((id) => toGlobalId('VirtualAccount', id)));
     const changed = await sql<{ id: string; managed: boolean }>(
       em,
-      `update virtual_account set managed = (id = any(?::uuid[])), updated_at = now()
+      `update virtual_account set managed = (id = any(?::uuid[])), updated_at = app_now()
         where tenant_id = ? and managed is distinct from (id = any(?::uuid[])) returning id, managed`,
       [pgArray(ids), tenantId, pgArray(ids)],
     );

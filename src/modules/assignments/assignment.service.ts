@@ -194,7 +194,7 @@ async function assignInTransaction(
   const toRelease = toAssign.map((id) => currentByDevice.get(id)).filter((a): a is AssignmentRow & { matches: boolean } => !!a);
 
   if (toRelease.length > 0) {
-    await sql(em, `update assignment set released_at = now(), released_by = ? where tenant_id = ? and id = any(?::uuid[])`, [
+    await sql(em, `update assignment set released_at = app_now(), released_by = ? where tenant_id = ? and id = any(?::uuid[])`, [
       ctx.viewer.subject,
       tenantId,
       pgArray(toRelease.map((a) => a.id)),
@@ -390,7 +390,7 @@ export async function releaseLicenses(ctx: RequestContext, input: ReleaseLicense
       }
       const released = await sql<AssignmentRow>(
         em,
-        `update assignment a set released_at = now(), released_by = ?
+        `update assignment a set released_at = app_now(), released_by = ?
           where a.tenant_id = ? and a.device_id = any(?::uuid[]) and a.released_at is null and (?::text is null or a.category = ?)
           returning ${ASSIGNMENT_COLUMNS}`,
         [ctx.viewer.subject, tenantId, pgArray(deviceIds), input.category ?? null, input.category ?? null],

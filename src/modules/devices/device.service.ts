@@ -61,7 +61,7 @@ export async function registerDevices(ctx: RequestContext, input: RegisterDevice
        on conflict (tenant_id, uuid) do update set
          hostname = excluded.hostname, system_ip = excluded.system_ip, model = excluded.model, kind = excluded.kind,
          mode = excluded.mode, software_version = excluded.software_version, site_id = excluded.site_id,
-         hsec_compatible = excluded.hsec_compatible, updated_at = now()
+         hsec_compatible = excluded.hsec_compatible, updated_at = app_now()
        returning id, tenant_id, uuid, hostname, system_ip, model, kind, mode, software_version, site_id,
                  hsec_compatible, created_at, updated_at, (xmax = 0) as inserted`,
       [tenantId, JSON.stringify(rows)],

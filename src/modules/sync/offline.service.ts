@@ -84,7 +84,7 @@ export async function uploadLicenseSummary(ctx: RequestContext, input: UploadFil
          values (?, ?, ?, ?, ?, ?)
          on conflict (tenant_id) do update set domain = excluded.domain, name = excluded.name,
            last_summary_serial = excluded.last_summary_serial, last_summary_generated_at = excluded.last_summary_generated_at,
-           updated_at = now()
+           updated_at = app_now()
          returning id, tenant_id, domain, name, external_id, to_json(created_at) #>> '{}' as created_at,
                    to_json(updated_at) #>> '{}' as updated_at`,
         [tenantId, sa.domain.toLowerCase(), sa.name, sa.accountId, serial, summary.manifest.generatedAt],
@@ -94,7 +94,7 @@ export async function uploadLicenseSummary(ctx: RequestContext, input: UploadFil
         em,
         `insert into sync_run as r (tenant_id, mode, trigger, status, finished_at, requested_by, lines_added, lines_changed,
                                     lines_removed, assignments_pending, assignments_reconciled)
-         values (?, 'OFFLINE', 'FILE', 'SUCCEEDED', now(), ?, ?, ?, ?, ?, ?) returning ${SYNC_RUN_COLUMNS}`,
+         values (?, 'OFFLINE', 'FILE', 'SUCCEEDED', app_now(), ?, ?, ?, ?, ?, ?) returning ${SYNC_RUN_COLUMNS}`,
         [tenantId, ctx.viewer.subject, counts.linesAdded, counts.linesChanged, counts.linesRemoved, counts.assignmentsPending, counts.assignmentsReconciled],
       );
       await recordAudit(ctx, em, {
@@ -156,7 +156,7 @@ export async function generateUsageReport(ctx: RequestContext, input: GenerateUs
       throw notFound(`virtual account ${input.virtualAccountId} not found`);
     }
     const periodStart = await nextPeriodStart(em, tenantId);
-    const periodEnd = new Date().toISOString();
+    const periodEnd = ctx.app.clock.now().toISOString();
     const measurements = await usageMeasurements(em, tenantId, { start: periodStart, end: periodEnd }, va?.id ?? null);
     const id = randomUUID();
     const file = await buildUsageReport(

@@ -138,7 +138,7 @@ export async function setLicenseSyncMode(ctx: RequestContext, input: SetLicenseS
       `update license_sync_settings set mode = ?, server_url = ?, client_id = ?, client_secret_enc = ?, proxy_url = ?,
          proxy_username = ?, proxy_password_enc = ?, sync_interval_minutes = ?, trusted_keys = ?::jsonb,
          sync_required_days = ?, sync_due_soon_days = ?, prepaid_report_months = ?, postpaid_report_months = ?,
-         license_expiring_days = ?, updated_at = now(), updated_by = ?`,
+         license_expiring_days = ?, updated_at = app_now(), updated_by = ?`,
       [
         next.mode, next.server_url, next.client_id, next.client_secret_enc, next.proxy_url, next.proxy_username,
         next.proxy_password_enc, next.sync_interval_minutes, JSON.stringify(next.trusted_keys),

@@ -49,7 +49,7 @@ export async function applyLicenseLines(
     em,
     `insert into virtual_account (tenant_id, smart_account_id, external_id, name)
      select ?, ?, r.id, r.name from jsonb_to_recordset(?::jsonb) as r(id text, name text)
-     on conflict (tenant_id, smart_account_id, external_id) do update set name = excluded.name, updated_at = now()
+     on conflict (tenant_id, smart_account_id, external_id) do update set name = excluded.name, updated_at = app_now()
      returning id, external_id`,
     [tenantId, smartAccountId, JSON.stringify(virtualAccounts.map((v) => ({ id: v.id, name: v.name })))],
   );
@@ -96,7 +96,7 @@ export async function applyLicenseLines(
        entitlement_id = excluded.entitlement_id, billing_type = excluded.billing_type, billing_model = excluded.billing_model,
        subscription_id = excluded.subscription_id, license_type = excluded.license_type, quantity = excluded.quantity,
        start_date = excluded.start_date, end_date = excluded.end_date, removed_at = null, source = excluded.source,
-       updated_at = now()
+       updated_at = app_now()
      returning (xmax = 0) as inserted,
        not exists (select 1 from before b where b.id = l.id and b.removed_at is null
                       and (b.entitlement_id, b.billing_type, b.billing_model, b.subscription_id, b.license_type, b.quantity,
@@ -109,7 +109,7 @@ export async function applyLicenseLines(
   const keep = lines.map((l) => `${l.virtual_account_id}:${l.line_id}`);
   const removed = await sql<{ id: string }>(
     em,
-    `update license l set removed_at = now(), updated_at = now()
+    `update license l set removed_at = app_now(), updated_at = app_now()
       where l.tenant_id = ? and l.external_line_id is not null and l.removed_at is null
         and (?::uuid[] is null or l.virtual_account_id = any(?::uuid[]))
         and not (l.virtual_account_id::text || ':' || l.external_line_id = any(?::text[]))
@@ -177,7 +177,7 @@ export async function nextPeriodStart(em: EntityManager, tenantId: string): Prom
     `select to_json(coalesce(
         (select max(period_end) from usage_report where tenant_id = ?),
         (select min(assigned_at) from assignment where tenant_id = ?),
-        now())) #>> '{}' as start`,
+        app_now())) #>> '{}' as start`,
     [tenantId, tenantId],
   );
   return row.start;
@@ -191,8 +191,8 @@ async function startRun(ctx: RequestContext, tenantId: string, mode: SyncMode, t
   return inScope(ctx, async (em) => {
     await sql(
       em,
-      `update sync_run set status = 'FAILED', finished_at = now(), error_message = 'abandoned: the process running it stopped'
-        where tenant_id = ? and status = 'RUNNING' and started_at < now() - make_interval(mins => ?)`,
+      `update sync_run set status = 'FAILED', finished_at = app_now(), error_message = 'abandoned: the process running it stopped'
+        where tenant_id = ? and status = 'RUNNING' and started_at < app_now() - make_interval(mins => ?)`,
       [tenantId, ABANDONED_AFTER_MINUTES],
     );
     const inserted = await sql<SyncRunRow>(
@@ -211,7 +211,7 @@ async function failRun(ctx: RequestContext, runId: string, tenantId: string, mes
   const [row] = await inScope(ctx, async (em) => {
     const rows = await sql<SyncRunRow>(
       em,
-      `update sync_run r set status = 'FAILED', finished_at = now(), error_message = ?
+      `update sync_run r set status = 'FAILED', finished_at = app_now(), error_message = ?
         where tenant_id = ? and id = ? returning ${SYNC_RUN_COLUMNS}`,
       [message.slice(0, 1000), tenantId, runId],
     );
@@ -268,7 +268,7 @@ export async function synchronizeLicenses(
     for (const va of managed.filter((v) => !remoteVas.has(v.external_id))) fetched.push({ id: va.external_id, name: va.name, licenses: [] });
 
     // Usage first: if the server does not acknowledge it, nothing is applied.
-    const periodEnd = new Date().toISOString();
+    const periodEnd = ctx.app.clock.now().toISOString();
     const periodStart = await inScope(ctx, (em) => nextPeriodStart(em, tenantId));
     const measurements = await inScope(ctx, (em) => usageMeasurements(em, tenantId, { start: periodStart, end: periodEnd }, null));
     const receipts: { reportId: string; vaId: string; ackId: string; acknowledgedAt: string; count: number }[] = [];
@@ -305,14 +305,14 @@ export async function synchronizeLicenses(
         em,
         `insert into virtual_account (tenant_id, smart_account_id, external_id, name)
          select ?, ?, r.id, r.name from jsonb_to_recordset(?::jsonb) as r(id text, name text)
-         on conflict (tenant_id, smart_account_id, external_id) do update set name = excluded.name, updated_at = now()`,
+         on conflict (tenant_id, smart_account_id, external_id) do update set name = excluded.name, updated_at = app_now()`,
         [tenantId, account.id, JSON.stringify(remote.virtualAccounts)],
       );
       const counts = await applyLicenseLines(ctx, em, tenantId, account.id, fetched, 'SYNC', false);
-      await sql(em, 'update smart_account set last_synced_at = now() where tenant_id = ? and id = ?', [tenantId, account.id]);
+      await sql(em, 'update smart_account set last_synced_at = app_now() where tenant_id = ? and id = ?', [tenantId, account.id]);
       const [row] = await sql<SyncRunRow>(
         em,
-        `update sync_run r set status = 'SUCCEEDED', finished_at = now(), lines_added = ?, lines_changed = ?, lines_removed = ?,
+        `update sync_run r set status = 'SUCCEEDED', finished_at = app_now(), lines_added = ?, lines_changed = ?, lines_removed = ?,
                 assignments_pending = ?, assignments_reconciled = ?, usage_reported = ?
           where tenant_id = ? and id = ? returning ${SYNC_RUN_COLUMNS}`,
         [counts.linesAdded, counts.linesChanged, counts.linesRemoved, counts.assignmentsPending, counts.assignmentsReconciled,
@@ -376,7 +376,7 @@ export async function lastRunAndNext(ctx: RequestContext): Promise<{ last: SyncR
     if (tenantId && settings.mode !== SyncMode.OFFLINE) {
       const [row] = await sql<{ next: string | null }>(
         em,
-        `select to_json(coalesce(last_synced_at, now()) + make_interval(mins => ?)) #>> '{}' as next
+        `select to_json(coalesce(last_synced_at, app_now()) + make_interval(mins => ?)) #>> '{}' as next
            from smart_account where tenant_id = ?`,
         [settings.sync_interval_minutes, tenantId],
       );
@@ -406,7 +406,7 @@ export async function dueTenants(ctx: RequestContext): Promise<string[]> {
     const rows = await sql<{ tenant_id: string }>(
       em,
       `select s.tenant_id from smart_account s
-        where (s.last_synced_at is null or s.last_synced_at <= now() - make_interval(mins => ?))
+        where (s.last_synced_at is null or s.last_synced_at <= app_now() - make_interval(mins => ?))
           and not exists (select 1 from sync_run r where r.tenant_id = s.tenant_id and r.status = 'RUNNING')
         order by s.tenant_id`,
       [settings.sync_interval_minutes],
