@@ -37,7 +37,17 @@ export async function provisionAppRole(opts: {
       url.password = password;
       appUrl = url.toString();
     }
-    await grantAccess(owner, appRole);
+    // Instances starting together grant at the same moment; PostgreSQL may then answer
+    // "tuple concurrently updated" (XX000) for one of them: the grants are idempotent, so retry.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await grantAccess(owner, appRole);
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'XX000' || attempt >= 5) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
     return appUrl;
   } finally {
     await owner.end();

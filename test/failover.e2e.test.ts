@@ -1,0 +1,511 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { testEnvironment, withDatabase } from './support/environment';
+import { deviceInput, REGISTER_DEVICES } from './support/fixtures';
+import { signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from './support/harness';
+
+/**
+ * Several instances on one database ("Several instances" in DESIGN.md, issue 5 point 6): real
+ * `node dist/src/main.js` processes (dist/ is built before jest runs), all on one database cloned
+ * from the migrated template, killed in afterAll whatever happens.
+ */
+const ROOT = path.resolve(__dirname, '..');
+const MAIN = path.join(ROOT, 'dist/src/main.js');
+const HARD_TIMEOUT_MS = 90_000;
+const TICK_QUEUE = 'license-sync-tick';
+const ALERTS_QUEUE = 'alerts-evaluate';
+/** Every minute: each timekeeper check finds the tick due, so only the cross-instance guard keeps it single. */
+const TICK_CRON = '* * * * *';
+
+jest.setTimeout(60_000);
+
+// ---- process helpers (as in startup.e2e.test.ts) ------------------------------------------------
+
+function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of ['PATH', 'HOME', 'LANG', 'TMPDIR']) if (process.env[key] !== undefined) env[key] = process.env[key];
+  return { ...env, ...extra };
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+interface LogLine {
+  msg?: string;
+  [key: string]: unknown;
+}
+
+class Proc {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<Exit>;
+  private exit: Exit | null = null;
+  private readonly listeners = new Set<() => void>();
+  private readonly hardTimer: NodeJS.Timeout;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+      this.notify();
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+      this.notify();
+    });
+    this.exited = new Promise((resolve) => {
+      child.on('close', (code, signal) => {
+        this.exit = { code, signal };
+        clearTimeout(this.hardTimer);
+        this.notify();
+        resolve(this.exit);
+      });
+    });
+    this.hardTimer = setTimeout(() => killGroup(child), HARD_TIMEOUT_MS);
+    this.hardTimer.unref();
+  }
+
+  get alive(): boolean {
+    return this.exit === null;
+  }
+
+  logLines(): LogLine[] {
+    return this.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as LogLine];
+        } catch {
+          return [];
+        }
+      });
+  }
+
+  waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const value = probe();
+        if (value !== undefined) {
+          done();
+          resolve(value);
+        } else if (!this.alive) {
+          done();
+          reject(new Error(`process exited (${JSON.stringify(this.exit)}) before ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out waiting for ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  listening(timeoutMs: number): Promise<string> {
+    return this.waitFor(
+      'the "listening on" log line',
+      () => this.logLines().find((l) => l.msg?.includes('listening on') && typeof l.url === 'string')?.url as string | undefined,
+      timeoutMs,
+    );
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+const started = new Set<Proc>();
+
+function spawnNode(script: string, env: NodeJS.ProcessEnv): Proc {
+  const proc = new Proc(spawn(process.execPath, [script], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }));
+  started.add(proc);
+  return proc;
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // the group is gone already
+  }
+}
+
+// ---- HTTP and SQL helpers -----------------------------------------------------------------------
+
+interface GqlError {
+  message: string;
+  extensions?: { code?: string };
+}
+
+interface GqlBody<T> {
+  data?: T | null;
+  errors?: GqlError[];
+}
+
+async function post<T>(url: string, query: string, variables: Record<string, unknown>, token: string): Promise<{ status: number; body: GqlBody<T> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(20_000),
+  });
+  return { status: res.status, body: (await res.json()) as GqlBody<T> };
+}
+
+/** Data of a call expected to succeed. */
+async function gqlData<T>(url: string, query: string, variables: Record<string, unknown>, token: string): Promise<T> {
+  const res = await post<T>(url, query, variables, token);
+  if (res.status !== 200 || res.body.errors?.length || !res.body.data) {
+    throw new Error(`expected success from ${url}, got ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return res.body.data;
+}
+
+/** The database uuid inside a global id (base64url of "<Type>:<uuid>"). */
+function dbId(globalId: string): string {
+  const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
+  return decoded.slice(decoded.indexOf(':') + 1);
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const CREATE_TENANT = 'mutation($input: CreateTenantInput!) { createTenant(input: $input) { id slug } }';
+const ASSIGN = `mutation($input: AssignLicensesInput!) {
+  assignLicenses(input: $input) { assigned pending replayed assignments { id status device { id } } }
+}`;
+const RELEASE = `mutation($input: ReleaseLicensesInput!) { releaseLicenses(input: $input) { released } }`;
+const ACTIVE_ALERTS = `query($tenantId: ID) {
+  alerts(tenantId: $tenantId, active: true) { totalCount edges { node { id kind details } } }
+}`;
+
+interface AssignPayload {
+  assignLicenses: { assigned: number; pending: number; replayed: boolean; assignments: { id: string; status: string; device: { id: string } }[] };
+}
+
+interface AlertEvent {
+  id: string;
+  kind: string;
+  active: boolean;
+  tenant: { id: string } | null;
+}
+
+// ---- the cluster --------------------------------------------------------------------------------
+
+describe('two instances on one database', () => {
+  let ownerUrl: string;
+  let owner: pg.Pool;
+  let instanceA: Proc;
+  let instanceB: Proc;
+  let urlA: string;
+  let urlB: string;
+  const provider = signTestToken({ sub: 'failover-provider', role: 'PROVIDER_ADMIN' });
+  const clients: Client[] = [];
+
+  function serverEnv(): NodeJS.ProcessEnv {
+    return baseEnv({
+      NODE_ENV: 'production',
+      SECRETS_KEY: 'c'.repeat(64),
+      DATABASE_URL: ownerUrl,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      JWT_SECRET: TEST_JWT_SECRET,
+      JWT_ISSUER: TEST_ISSUER,
+      JWT_AUDIENCE: TEST_AUDIENCE,
+      SCHEDULER_ENABLED: 'true',
+      SYNC_TICK_CRON: TICK_CRON,
+      SHUTDOWN_GRACE_MS: '2000',
+    });
+  }
+
+  async function sql<R extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<R[]> {
+    return (await owner.query<R>(text, params)).rows;
+  }
+
+  /** A tenant without a smart account (its assignments stay pending), created through `url`. */
+  async function trialTenant(url: string, slug: string): Promise<{ id: string; uuid: string; admin: string }> {
+    const created = await gqlData<{ createTenant: { id: string } }>(url, CREATE_TENANT, { input: { name: `Tenant ${slug}`, slug } }, provider);
+    const uuid = dbId(created.createTenant.id);
+    return { id: created.createTenant.id, uuid, admin: signTestToken({ sub: `${slug}-admin`, role: 'TENANT_ADMIN', tenantId: uuid }) };
+  }
+
+  async function registerDevices(url: string, token: string, from: number, count: number): Promise<string[]> {
+    const devices = Array.from({ length: count }, (_, i) => deviceInput(from + i));
+    const data = await gqlData<{ registerDevices: { devices: { id: string }[] } }>(url, REGISTER_DEVICES, { input: { devices } }, token);
+    return data.registerDevices.devices.map((d) => d.id);
+  }
+
+  beforeAll(async () => {
+    const { adminUrl, templateDb, dbPrefix } = testEnvironment();
+    const dbName = `${dbPrefix}failover_${randomBytes(3).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`create database ${admin.escapeIdentifier(dbName)} template ${admin.escapeIdentifier(templateDb)}`);
+    } finally {
+      await admin.end();
+    }
+    ownerUrl = withDatabase(adminUrl, dbName);
+    owner = new pg.Pool({ connectionString: ownerUrl, max: 3 });
+
+    // An earlier instance leaves the pg-boss schema and the schedules behind (as after a rolling
+    // restart). Its timekeeper marked the cron as checked just now; forgetting that mark lets the
+    // next instances' start-up checks find the tick due at once instead of in 30 s.
+    const earlier = spawnNode(MAIN, serverEnv());
+    await earlier.listening(30_000);
+    earlier.child.kill('SIGTERM');
+    expect(await earlier.exited).toEqual({ code: 0, signal: null });
+    // (Guarded, so that a missing schema fails the scheduling test below rather than every test here.)
+    await sql(`do $$ begin if to_regclass('pgboss.version') is not null then update pgboss.version set cron_on = null; end if; end $$`);
+
+    // Both start together, like `docker compose up --scale api=2`.
+    instanceA = spawnNode(MAIN, serverEnv());
+    instanceB = spawnNode(MAIN, serverEnv());
+    [urlA, urlB] = await Promise.all([instanceA.listening(30_000), instanceB.listening(30_000)]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    for (const proc of started) if (proc.alive) killGroup(proc.child);
+    await Promise.all([...started].map((p) => p.exited));
+    await owner?.end();
+  });
+
+  it('runs both schedulers on one pg-boss schema, stores each schedule once and sends the cron tick once', async () => {
+    for (const proc of [instanceA, instanceB]) {
+      expect(proc.logLines().filter((l) => l.msg === 'scheduler started')).toHaveLength(1);
+      expect(proc.logLines().filter((l) => l.msg === 'pg-boss error')).toEqual([]);
+    }
+    expect(urlA).not.toBe(urlB);
+
+    const schedules = await sql<{ name: string; cron: string }>('select name, cron from pgboss.schedule order by name');
+    expect(schedules).toEqual([
+      { name: ALERTS_QUEUE, cron: '0 * * * *' },
+      { name: TICK_QUEUE, cron: TICK_CRON },
+    ]);
+    const queues = await sql<{ name: string; n: number }>(
+      `select name, count(*)::int as n from pgboss.queue where name = any($1) group by name order by name`,
+      [[ALERTS_QUEUE, TICK_QUEUE, 'license-sync']],
+    );
+    expect(queues).toEqual([
+      { name: ALERTS_QUEUE, n: 1 },
+      { name: 'license-sync', n: 1 },
+      { name: TICK_QUEUE, n: 1 },
+    ]);
+
+    // Both timekeepers checked the schedule at start-up and found the every-minute tick due; the
+    // tick is sent and worked once. A second send is possible only 30 s after the first check.
+    await until(
+      'a completed license-sync-tick job',
+      async () => (await sql<{ id: string }>(`select id from pgboss.job where name = $1 and state = 'completed'`, [TICK_QUEUE]))[0],
+      20_000,
+    );
+    const ticks = await sql<{ state: string }>('select state from pgboss.job where name = $1', [TICK_QUEUE]);
+    expect(ticks).toEqual([{ state: 'completed' }]);
+    const sends = await sql<{ n: number }>(`select count(*)::int as n from pgboss.job where name = '__pgboss__send-it' and singleton_key = $1`, [
+      TICK_QUEUE,
+    ]);
+    expect(sends).toEqual([{ n: 1 }]);
+  });
+
+  it('delivers to a subscriber on instance A an alert raised by a mutation sent to instance B', async () => {
+    const tenant = await trialTenant(urlB, 'relay');
+    const [device] = await registerDevices(urlB, tenant.admin, 1, 1);
+
+    const events: AlertEvent[] = [];
+    const failures: unknown[] = [];
+    const client = createClient({
+      url: urlA.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${tenant.admin}` },
+      retryAttempts: 0,
+    });
+    clients.push(client);
+    client.subscribe<{ licenseAlerts: AlertEvent }>(
+      { query: 'subscription($tenantId: ID) { licenseAlerts(tenantId: $tenantId) { id kind active tenant { id } } }', variables: { tenantId: tenant.id } },
+      {
+        next: (result) => {
+          if (result.data) events.push(result.data.licenseAlerts);
+          else failures.push(result.errors);
+        },
+        error: (err) => failures.push(err),
+        complete: () => undefined,
+      },
+    );
+
+    // The protocol has no "subscription is live" message: raise (assign) and clear (release) the
+    // pending-assignment alert through B until A's subscriber has seen it raised.
+    const raised = (): AlertEvent | undefined => events.find((e) => e.kind === 'UNRECONCILED_ASSIGNMENTS' && e.active);
+    for (let attempt = 0; attempt < 8 && !raised() && failures.length === 0; attempt++) {
+      if (attempt % 2 === 0) {
+        const res = await gqlData<AssignPayload>(urlB, ASSIGN, { input: { deviceIds: [device], level: 'ADVANTAGE', tier: 'T1' } }, tenant.admin);
+        expect(res.assignLicenses).toMatchObject({ assigned: 1, pending: 1 });
+      } else {
+        await gqlData(urlB, RELEASE, { input: { deviceIds: [device] } }, tenant.admin);
+      }
+      const deadline = Date.now() + 2_000;
+      while (!raised() && failures.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    }
+
+    expect(failures).toEqual([]);
+    const event = raised();
+    expect(event).toBeDefined();
+    expect(event?.tenant).toEqual({ id: tenant.id });
+    const stored = await sql<{ tenant_id: string; kind: string }>('select tenant_id, kind from alert where id = $1', [dbId(event?.id ?? '')]);
+    expect(stored).toEqual([{ tenant_id: tenant.uuid, kind: 'UNRECONCILED_ASSIGNMENTS' }]);
+  });
+
+  it('keeps every acknowledged assignment and keeps serving on B when A is SIGKILLed mid-stream; requests to A then fail at the network level', async () => {
+    const TOTAL = 200;
+    const CONCURRENCY = 8;
+    const KILL_AFTER = 90;
+    const tenant = await trialTenant(urlB, 'failover');
+    // One device per request (plus one for after the kill), so each acknowledged write is checked exactly.
+    const devices = await registerDevices(urlB, tenant.admin, 1000, TOTAL + 1);
+
+    type Outcome =
+      | { kind: 'ok'; assignmentId: string; status: string; deviceId: string; replayed: boolean; assigned: number }
+      | { kind: 'answer'; status: number; body: string }
+      | { kind: 'network'; code: string }
+      | { kind: 'timeout' };
+    interface Sent {
+      index: number;
+      target: 'A' | 'B';
+      /** Sent after instance A was seen exiting. */
+      afterExit: boolean;
+      /** Answered before the kill signal was sent. */
+      beforeKill: boolean;
+      outcome: Outcome;
+    }
+    const sent: Sent[] = [];
+    let answered = 0;
+    let killSignalled = false;
+    let exitSeen = false;
+    let kill: Promise<Exit> | undefined;
+
+    const send = async (index: number): Promise<void> => {
+      const target = index % 2 === 0 ? 'A' : 'B';
+      const afterExit = exitSeen;
+      let outcome: Outcome;
+      try {
+        const res = await post<AssignPayload>(
+          target === 'A' ? urlA : urlB,
+          ASSIGN,
+          { input: { deviceIds: [devices[index]], level: 'ADVANTAGE', tier: 'T1', idempotencyKey: `failover-${index}` } },
+          tenant.admin,
+        );
+        const payload = res.body.data?.assignLicenses;
+        const [assignment] = payload?.assignments ?? [];
+        outcome =
+          res.status === 200 && !res.body.errors && payload && assignment
+            ? { kind: 'ok', assignmentId: assignment.id, status: assignment.status, deviceId: assignment.device.id, replayed: payload.replayed, assigned: payload.assigned }
+            : { kind: 'answer', status: res.status, body: JSON.stringify(res.body) };
+      } catch (err) {
+        const name = (err as Error).name;
+        outcome =
+          name === 'TimeoutError' || name === 'AbortError'
+            ? { kind: 'timeout' }
+            : { kind: 'network', code: String((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message) };
+      }
+      sent.push({ index, target, afterExit, beforeKill: !killSignalled, outcome });
+      answered++;
+      if (answered === KILL_AFTER && !kill) {
+        killSignalled = true;
+        killGroup(instanceA.child);
+        kill = instanceA.exited.then((exit) => {
+          exitSeen = true;
+          return exit;
+        });
+      }
+    };
+
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < TOTAL) await send(next++);
+      }),
+    );
+    expect(await kill).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(sent).toHaveLength(TOTAL);
+
+    const toA = sent.filter((s) => s.target === 'A');
+    const toB = sent.filter((s) => s.target === 'B');
+    // Nothing answered wrongly: A answers correctly or not at all; B answers every request, during the kill too.
+    expect(sent.filter((s) => s.outcome.kind === 'answer' || s.outcome.kind === 'timeout')).toEqual([]);
+    expect(toB.filter((s) => s.outcome.kind !== 'ok')).toEqual([]);
+    expect(toA.filter((s) => s.beforeKill && s.outcome.kind !== 'ok')).toEqual([]);
+    // Requests to A after it died get no HTTP answer at all.
+    const afterExitToA = toA.filter((s) => s.afterExit);
+    expect(afterExitToA.length).toBeGreaterThan(20);
+    expect(afterExitToA.filter((s) => s.outcome.kind !== 'network')).toEqual([]);
+    expect(toA.filter((s) => s.outcome.kind === 'ok').length).toBeGreaterThan(20);
+
+    // Every acknowledged write is in the database, exactly as reported.
+    const acknowledged = sent.flatMap((s) => (s.outcome.kind === 'ok' ? [{ ...s.outcome, index: s.index }] : []));
+    for (const ack of acknowledged) {
+      expect({ index: ack.index, deviceId: ack.deviceId, status: ack.status, replayed: ack.replayed, assigned: ack.assigned }).toEqual({
+        index: ack.index,
+        deviceId: devices[ack.index],
+        status: 'PENDING_RECONCILIATION',
+        replayed: false,
+        assigned: 1,
+      });
+    }
+    const rows = await sql<{ id: string; device_id: string; status: string; released_at: Date | null }>(
+      'select id, device_id, status, released_at from assignment where tenant_id = $1',
+      [tenant.uuid],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const missing = acknowledged.filter((a) => {
+      const row = byId.get(dbId(a.assignmentId));
+      return !row || row.device_id !== dbId(a.deviceId) || row.status !== 'PENDING_RECONCILIATION' || row.released_at !== null;
+    });
+    expect(missing).toEqual([]);
+    // Nothing else was written: one assignment per device at most, and none for requests that never reached a server.
+    const perDevice = new Map<string, number>();
+    for (const r of rows) perDevice.set(r.device_id, (perDevice.get(r.device_id) ?? 0) + 1);
+    expect([...perDevice.values()].filter((n) => n > 1)).toEqual([]);
+    expect(afterExitToA.filter((s) => perDevice.has(dbId(devices[s.index])))).toEqual([]);
+    const inDoubt = sent.filter((s) => s.outcome.kind !== 'ok' && !s.afterExit).length;
+    expect(rows.length).toBeGreaterThanOrEqual(acknowledged.length);
+    expect(rows.length).toBeLessThanOrEqual(acknowledged.length + inDoubt);
+
+    // B keeps serving the same data: a mutation and a query after the kill.
+    const last = await gqlData<AssignPayload>(urlB, ASSIGN, { input: { deviceIds: [devices[TOTAL]], level: 'ADVANTAGE', tier: 'T1' } }, tenant.admin);
+    expect(last.assignLicenses).toMatchObject({ assigned: 1, pending: 1, replayed: false });
+    const alerts = await gqlData<{ alerts: { edges: { node: { kind: string; details: { pending?: number } } }[] } }>(
+      urlB,
+      ACTIVE_ALERTS,
+      { tenantId: tenant.id },
+      tenant.admin,
+    );
+    const [{ n: pendingInDb }] = await sql<{ n: number }>(
+      `select count(*)::int as n from assignment where tenant_id = $1 and status = 'PENDING_RECONCILIATION' and released_at is null`,
+      [tenant.uuid],
+    );
+    expect(pendingInDb).toBe(rows.length + 1);
+    const unreconciled = alerts.alerts.edges.map((e) => e.node).find((n) => n.kind === 'UNRECONCILED_ASSIGNMENTS');
+    expect(unreconciled?.details.pending).toBe(pendingInDb);
+    expect(instanceB.alive).toBe(true);
+  });
+});
