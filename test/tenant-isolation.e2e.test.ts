@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { isObjectType } from 'graphql';
+import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
+import WebSocket from 'ws';
 import { getSchema } from '../src/server/schema';
 import {
   buildAck,
@@ -154,6 +156,78 @@ const SYNC_NODE = `query($id: ID!) {
     ... on UsageReport { reportStatus: status fileDigest reportTenant: tenant { id } }
   }
 }`;
+
+// ---- Alerts and the reporting clock --------------------------------------------------------------
+
+const ALERT_FIELDS = `id tenant { id slug } kind severity subjectType subjectId message details raisedAt
+  acknowledgedAt acknowledgedBy resolvedAt active`;
+const ALERTS = `query($tenantId: ID, $active: Boolean, $first: Int, $after: String) {
+  alerts(tenantId: $tenantId, active: $active, first: $first, after: $after) {
+    totalCount
+    edges { cursor node { ${ALERT_FIELDS} } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const ACKNOWLEDGE_ALERT = `mutation($id: ID!) { acknowledgeAlert(id: $id) { ${ALERT_FIELDS} } }`;
+const LICENSE_ALERTS = `subscription($tenantId: ID) { licenseAlerts(tenantId: $tenantId) { ${ALERT_FIELDS} } }`;
+const ALERT_NODE = `query($id: ID!) {
+  node(id: $id) { __typename id ... on Alert { kind message acknowledgedAt alertTenant: tenant { id } } }
+}`;
+const CLOCK_FIELDS = 'lastSyncAt syncDueAt lastPrepaidReportAt prepaidReportDueAt lastPostpaidReportAt postpaidReportDueAt';
+const DASHBOARD_ALERTS = `query($tenantId: ID) { licenseDashboard(tenantId: $tenantId) { ...Alerting tenants { ...Alerting } } }
+fragment Alerting on LicenseDashboard {
+  tenant { id }
+  alerts { active critical warning unacknowledged byKind { kind count } }
+  reportingClock { ${CLOCK_FIELDS} }
+}`;
+const SETTINGS_CLOCK = `{ licenseSyncSettings { reportingClock { ${CLOCK_FIELDS} } } }`;
+
+interface AlertNode {
+  id: string;
+  tenant: { id: string; slug: string } | null;
+  kind: string;
+  severity: string;
+  subjectType: string;
+  subjectId: string;
+  message: string;
+  details: Record<string, unknown>;
+  raisedAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  active: boolean;
+}
+interface AlertSummaryNode {
+  active: number;
+  critical: number;
+  warning: number;
+  unacknowledged: number;
+  byKind: { kind: string; count: number }[];
+}
+interface ReportingClockNode {
+  lastSyncAt: string | null;
+  syncDueAt: string | null;
+  lastPrepaidReportAt: string | null;
+  prepaidReportDueAt: string | null;
+  lastPostpaidReportAt: string | null;
+  postpaidReportDueAt: string | null;
+}
+interface AlertingDashboard {
+  tenant: IdRef | null;
+  alerts: AlertSummaryNode;
+  reportingClock: ReportingClockNode | null;
+  tenants?: AlertingDashboard[] | null;
+}
+/** Everything one graphql-ws subscription delivered: results, a terminal error, completion. */
+interface SubscriptionOutcome {
+  results: FormattedExecutionResult<Record<string, unknown>, unknown>[];
+  error: unknown;
+  completed: boolean;
+  /** Still open when we stopped waiting: the subscription was accepted. */
+  stillOpen: boolean;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Seed of the license server's signing key in these tests; the provider trusts its public key. */
 const LICENSE_SERVER_SEED = 'tenant-isolation-license-server';
@@ -399,7 +473,8 @@ type GlobalType =
   | 'LicenseAssignment'
   | 'AuditEvent'
   | 'SyncRun'
-  | 'UsageReport';
+  | 'UsageReport'
+  | 'Alert';
 
 /** The API's global id for a database uuid: base64url("<Type>:<uuid>"), as documented for node(id:). */
 function globalIdOf(type: GlobalType, uuid: string): string {
@@ -538,7 +613,7 @@ describe('tenant isolation', () => {
   /** Everything of one tenant's license domain, and its devices, as stored (read as the owner, bypassing RLS). */
   async function licensingRows(tenantUuid: string): Promise<Record<string, unknown[]>> {
     const out: Record<string, unknown[]> = { device: await deviceRows(tenantUuid) };
-    for (const table of ['smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event', 'sync_run', 'usage_report']) {
+    for (const table of ['smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event', 'sync_run', 'usage_report', 'alert']) {
       const rows = await server.sql<{ row: unknown }>(
         `select to_jsonb(t) as row from ${table} t where tenant_id = $1 order by to_jsonb(t)::text`,
         [tenantUuid],
@@ -565,6 +640,159 @@ describe('tenant isolation', () => {
   async function idsOf(type: GlobalType, table: string, tenantUuid: string): Promise<string[]> {
     const rows = await server.sql<{ id: string }>(`select id from ${table} where tenant_id = $1`, [tenantUuid]);
     return sorted(rows.map((r) => globalIdOf(type, r.id)));
+  }
+
+  /** Global ids of a tenant's alerts (every tenant's for null), optionally only open or only resolved ones, from the table. */
+  async function alertIdsOf(tenantUuid: string | null, active?: boolean): Promise<string[]> {
+    const where = [
+      tenantUuid ? 'tenant_id = $1' : 'true',
+      active === undefined ? 'true' : active ? 'resolved_at is null' : 'resolved_at is not null',
+    ].join(' and ');
+    const rows = await server.sql<{ id: string }>(`select id from alert where ${where}`, tenantUuid ? [tenantUuid] : []);
+    return sorted(rows.map((r) => globalIdOf('Alert', r.id)));
+  }
+
+  /** Global id of the oldest alert of a tenant of the given kind, from the table. */
+  async function alertOf(t: TenantFixture, kind: string): Promise<string> {
+    const rows = await server.sql<{ id: string }>('select id from alert where tenant_id = $1 and kind = $2 order by raised_at, id limit 1', [t.uuid, kind]);
+    if (!rows[0]) throw new Error(`${t.slug} has no ${kind} alert`);
+    return globalIdOf('Alert', rows[0].id);
+  }
+
+  /** The dashboard's alert summary computed here from the table (all tenants when `tenantUuid` is null), kinds sorted. */
+  async function expectedAlertSummary(tenantUuid: string | null): Promise<AlertSummaryNode> {
+    const where = `resolved_at is null ${tenantUuid ? 'and tenant_id = $1' : ''}`;
+    const params = tenantUuid ? [tenantUuid] : [];
+    const [totals] = await server.sql<{ active: number; critical: number; warning: number; unacknowledged: number }>(
+      `select count(*)::int as active, count(*) filter (where severity = 'CRITICAL')::int as critical,
+              count(*) filter (where severity = 'WARNING')::int as warning,
+              count(*) filter (where acknowledged_at is null)::int as unacknowledged
+         from alert where ${where}`,
+      params,
+    );
+    const byKind = await server.sql<{ kind: string; count: number }>(
+      `select kind, count(*)::int as count from alert where ${where} group by kind order by kind`,
+      params,
+    );
+    return { ...totals, byKind };
+  }
+
+  /** An alert summary the API returned, kinds sorted as in expectedAlertSummary. */
+  const summaryOf = (s: AlertSummaryNode): AlertSummaryNode => ({ ...s, byKind: [...s.byKind].sort((x, y) => x.kind.localeCompare(y.kind)) });
+
+  /**
+   * Last sync and sync deadline of a tenant computed here from its rows: the newest successful sync run
+   * or acknowledged report, and from it (or, before any, from when the smart account was recorded) the
+   * instance's required sync interval.
+   */
+  async function expectedSyncClock(tenantUuid: string): Promise<Pick<ReportingClockNode, 'lastSyncAt' | 'syncDueAt'>> {
+    const [row] = await server.sql<{ last_sync: string | null; account_since: string | null; days: number }>(
+      `select to_json(greatest((select max(finished_at) from sync_run where tenant_id = $1 and status = 'SUCCEEDED'),
+                               (select max(acknowledged_at) from usage_report where tenant_id = $1 and status = 'ACKNOWLEDGED'))) #>> '{}' as last_sync,
+              to_json((select created_at from smart_account where tenant_id = $1)) #>> '{}' as account_since,
+              (select sync_required_days from license_sync_settings) as days`,
+      [tenantUuid],
+    );
+    const base = row.last_sync ?? row.account_since;
+    return {
+      lastSyncAt: row.last_sync ? new Date(row.last_sync).toISOString() : null,
+      syncDueAt: base ? new Date(new Date(base).getTime() + row.days * 86_400_000).toISOString() : null,
+    };
+  }
+
+  // ---- graphql-ws subscriptions ---------------------------------------------------------------------
+
+  /** Open graphql-ws clients; each suite that opens some disposes them after each test. */
+  const wsClients: Client[] = [];
+  function wsClient(token: string): Client {
+    const client = createClient({
+      url: server.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+    });
+    wsClients.push(client);
+    return client;
+  }
+  async function disposeWsClients(): Promise<void> {
+    await Promise.all(wsClients.splice(0).map((c) => c.dispose()));
+  }
+
+  /** A live licenseAlerts subscription recording, in order, every alert it is sent and anything else that arrives. */
+  interface AlertFeed {
+    alerts: AlertNode[];
+    /** Results with errors, a terminal error, or completion: nothing of the sort is expected of a live feed. */
+    problems: unknown[];
+  }
+  function followAlerts(token: string, tenantId?: string): AlertFeed {
+    const feed: AlertFeed = { alerts: [], problems: [] };
+    wsClient(token).subscribe<{ licenseAlerts: AlertNode }>(
+      { query: LICENSE_ALERTS, variables: { tenantId } },
+      {
+        next: (result) => {
+          if (result.errors || !result.data) feed.problems.push(result);
+          else feed.alerts.push(result.data.licenseAlerts);
+        },
+        error: (err) => feed.problems.push(err),
+        complete: () => feed.problems.push('completed'),
+      },
+    );
+    return feed;
+  }
+
+  /** What subscribing to licenseAlerts(tenantId) answers within `waitMs`: refused (results/error, then closed) or still open. */
+  async function subscriptionOutcome(token: string, tenantId: string, waitMs: number): Promise<SubscriptionOutcome> {
+    const outcome: SubscriptionOutcome = { results: [], error: null, completed: false, stillOpen: false };
+    const client = wsClient(token);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        outcome.stillOpen = true;
+        resolve();
+      }, waitMs);
+      client.subscribe(
+        { query: LICENSE_ALERTS, variables: { tenantId } },
+        {
+          next: (result) => outcome.results.push(result),
+          error: (err) => {
+            outcome.error = err;
+            clearTimeout(timer);
+            resolve();
+          },
+          complete: () => {
+            outcome.completed = true;
+            clearTimeout(timer);
+            resolve();
+          },
+        },
+      );
+    });
+    return outcome;
+  }
+
+  /** The first GraphQL error of a subscription outcome, whether it came as a result or as the terminal error. */
+  function firstErrorOf(outcome: SubscriptionOutcome): { message: string; extensions?: Record<string, unknown> } | undefined {
+    const fromResult = outcome.results.find((r) => r.errors?.length)?.errors?.[0];
+    if (fromResult) return fromResult;
+    return Array.isArray(outcome.error) ? (outcome.error[0] as { message: string; extensions?: Record<string, unknown> }) : undefined;
+  }
+
+  /** A subscription outcome with each probed value replaced by a placeholder naming its position. */
+  function outcomeWithout(outcome: SubscriptionOutcome, probed: readonly string[]): unknown {
+    let text = JSON.stringify({ results: outcome.results, error: outcome.error, completed: outcome.completed, stillOpen: outcome.stillOpen });
+    probed.forEach((value, i) => {
+      text = text.split(value).join(`<probe${i}>`);
+    });
+    return JSON.parse(text) as unknown;
+  }
+
+  /** Waits until `done()`, calling `nudge` (if given) between checks; fails naming `what` after `ms`. */
+  async function until(what: string, done: () => boolean, nudge?: () => Promise<unknown>, ms = 15_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+      if (nudge) await nudge();
+      await sleep(nudge ? 150 : 20);
+    }
   }
 
   /** Data of a call that must succeed (world setup and positive controls). */
@@ -967,6 +1195,7 @@ describe('tenant isolation', () => {
     await buildLicenseWorlds(aDevices);
   });
   afterAll(async () => {
+    await disposeWsClients();
     await server?.close();
   });
 
@@ -1134,6 +1363,42 @@ describe('tenant isolation', () => {
         for (const [type, id] of await bLicensingObjects()) {
           const res = await server.graphql<LicensingNodeData>(LICENSING_NODE, { id }, server.token('PROVIDER_OPERATOR'));
           expect({ type, node: res.body.data!.node }).toMatchObject({ type, node: { __typename: type, id } });
+        }
+      });
+
+      it.each(TENANT_ROLES)("answers a %s of A null for each of B's alerts, exactly as for a random Alert id, under any spelling of the id", async (role) => {
+        const ids = await alertIdsOf(b.uuid);
+        // B's world raised alerts of its own: devices out of compliance, a pending assignment, a line near its end.
+        expect(ids.length).toBeGreaterThanOrEqual(3);
+        const forMissing = await server.graphql(ALERT_NODE, { id: missingGlobalId('Alert') }, tokenA(role));
+        expect(forMissing.body).toEqual({ data: { node: null } });
+        for (const id of ids) {
+          for (const spelling of [id, globalIdOf('Alert', uuidOf(id).toUpperCase()), Buffer.from(`Alert:${uuidOf(id)}`).toString('base64')]) {
+            const forB = await server.graphql(ALERT_NODE, { id: spelling }, tokenA(role));
+            expect({ spelling, body: forB.body }).toEqual({ spelling, body: forMissing.body });
+          }
+        }
+      });
+
+      it.each(TENANT_ROLES)("lets a %s of B fetch each of B's alerts by the ids A got null for, and A its own", async (role) => {
+        for (const [t, token] of [
+          [b, tokenB(role)],
+          [a, tokenA(role)],
+        ] as const) {
+          const ids = await alertIdsOf(t.uuid);
+          expect(ids.length).toBeGreaterThan(0);
+          for (const id of ids) {
+            const res = await server.graphql<LicensingNodeData>(ALERT_NODE, { id }, token);
+            expect(res.body.errors).toBeUndefined();
+            expect(res.body.data!.node).toMatchObject({ __typename: 'Alert', id, alertTenant: { id: t.id } });
+          }
+        }
+      });
+
+      it("lets a provider fetch B's alerts by the same ids that A cannot see", async () => {
+        for (const id of await alertIdsOf(b.uuid)) {
+          const res = await server.graphql<LicensingNodeData>(ALERT_NODE, { id }, server.token('PROVIDER_OPERATOR'));
+          expect(res.body.data!.node).toMatchObject({ __typename: 'Alert', id, alertTenant: { id: b.id } });
         }
       });
 
@@ -1598,6 +1863,65 @@ describe('tenant isolation', () => {
           const entryOf = (t: TenantFixture) => breakdown.find((d) => d.tenant?.id === t.id);
           expect({ ...entryOf(a), tenants: null }).toEqual(await dashboardOf(tokenA('TENANT_OPERATOR')));
           expect({ ...entryOf(b), tenants: null }).toEqual(await dashboardOf(tokenB('TENANT_OPERATOR')));
+        }
+      });
+
+      const alertingOf = async (token: string, tenantId?: string): Promise<AlertingDashboard> =>
+        (await ok<{ licenseDashboard: AlertingDashboard }>(DASHBOARD_ALERTS, { tenantId }, token)).licenseDashboard;
+
+      it.each(TENANT_ROLES)(
+        "counts only A's open alerts in the dashboard of a %s of A (active, by severity, unacknowledged, by kind) and shows A's own reporting clock, with or without A's tenantId",
+        async (role) => {
+          const expected = await expectedAlertSummary(a.uuid);
+          expect(expected.active).toBeGreaterThan(0);
+          // B has an alert of a kind A has none of (its MSLA line ends within 30 days): a leak would show it.
+          expect((await expectedAlertSummary(b.uuid)).byKind.map((k) => k.kind)).toContain('LICENSE_EXPIRING');
+          expect(expected.byKind.map((k) => k.kind)).not.toContain('LICENSE_EXPIRING');
+          const clock = await expectedSyncClock(a.uuid);
+          expect(clock.syncDueAt).not.toBeNull();
+          expect(clock.syncDueAt).not.toEqual((await expectedSyncClock(b.uuid)).syncDueAt);
+          for (const tenantId of [undefined, a.id]) {
+            const mine = await alertingOf(tokenA(role), tenantId);
+            expect(mine.tenant).toEqual({ id: a.id });
+            expect(mine.tenants).toBeNull();
+            expect(summaryOf(mine.alerts)).toEqual(expected);
+            expect(mine.reportingClock).toMatchObject(clock);
+          }
+        },
+      );
+
+      it.each(TENANT_ROLES)("gives a %s of B B's own alert counts and reporting clock, equal to what a provider sees for B", async (role) => {
+        const mine = await alertingOf(tokenB(role));
+        expect(mine.tenant).toEqual({ id: b.id });
+        expect(summaryOf(mine.alerts)).toEqual(await expectedAlertSummary(b.uuid));
+        expect(mine.reportingClock).toMatchObject(await expectedSyncClock(b.uuid));
+        expect(await alertingOf(server.token('PROVIDER_OPERATOR'), b.id)).toEqual(mine);
+      });
+
+      it("leaves A's alert counts and reporting clock unchanged when a new line of B's nears its end, while B's LICENSE_EXPIRING count moves", async () => {
+        const aBefore = await alertingOf(tokenA('TENANT_OPERATOR'));
+        const bBefore = await alertingOf(tokenB('TENANT_OPERATOR'));
+        await addLines(b, [
+          licenseLine(bravo.vaProdId, DNA_T2_P, 'BRAVO-MSLA-2', 0, { billingType: 'POSTPAID', billingModel: 'MSLA_U', endDate: inDays(25) }),
+        ]);
+        expect(await alertingOf(tokenA('TENANT_OPERATOR'))).toEqual(aBefore);
+        expect(await alertingOf(tokenA('TENANT_ADMIN'), a.id)).toEqual(aBefore);
+        // Control: B's count did move.
+        const bAfter = await alertingOf(tokenB('TENANT_OPERATOR'));
+        const expiring = (d: AlertingDashboard) => d.alerts.byKind.find((k) => k.kind === 'LICENSE_EXPIRING')?.count ?? 0;
+        expect(expiring(bAfter)).toBe(expiring(bBefore) + 1);
+        expect(bAfter.alerts.active).toBe(bBefore.alerts.active + 1);
+      });
+
+      it("gives providers alert counts over every tenant without tenantId, with per-tenant entries equal to each tenant's own", async () => {
+        for (const role of ['PROVIDER_ADMIN', 'PROVIDER_OPERATOR'] as const) {
+          const overall = await alertingOf(server.token(role));
+          expect(overall.tenant).toBeNull();
+          expect(overall.reportingClock).toBeNull();
+          expect(summaryOf(overall.alerts)).toEqual(await expectedAlertSummary(null));
+          const entryOf = (t: TenantFixture) => (overall.tenants ?? []).find((d) => d.tenant?.id === t.id);
+          expect({ ...entryOf(a), tenants: null }).toEqual(await alertingOf(tokenA('TENANT_OPERATOR')));
+          expect({ ...entryOf(b), tenants: null }).toEqual(await alertingOf(tokenB('TENANT_OPERATOR')));
         }
       });
     },
@@ -2455,6 +2779,22 @@ describe('tenant isolation', () => {
         expect(theirs.lastSync).toMatchObject({ id: bNewest.syncRun.id, tenant: { id: b.id }, trigger: 'FILE', requestedBy: 'bob-TENANT_ADMIN' });
       });
 
+      it.each(TENANT_ROLES)("shows a %s of A A's own reporting clock though B synced after it, the same as A's dashboard shows, and B's user B's", async (role) => {
+        // B syncs last: a clock computed from the instance's newest run would show B's sync to A.
+        const bNewest = await uploadSummary(tokenB('TENANT_ADMIN'), await bravoSummary());
+        const clockFor = async (token: string): Promise<ReportingClockNode | null> =>
+          (await ok<{ licenseSyncSettings: { reportingClock: ReportingClockNode | null } }>(SETTINGS_CLOCK, {}, token)).licenseSyncSettings.reportingClock;
+        const aClock = await expectedSyncClock(a.uuid);
+        const bClock = await expectedSyncClock(b.uuid);
+        expect(aClock.lastSyncAt).not.toBeNull();
+        expect(bClock.lastSyncAt).toBe(bNewest.syncRun.finishedAt);
+        expect(new Date(bClock.lastSyncAt ?? 0).getTime()).toBeGreaterThan(new Date(aClock.lastSyncAt ?? 0).getTime());
+        const mine = await clockFor(tokenA(role));
+        expect(mine).toMatchObject(aClock);
+        expect(mine).toEqual((await ok<{ licenseDashboard: AlertingDashboard }>(DASHBOARD_ALERTS, {}, tokenA(role))).licenseDashboard.reportingClock);
+        expect(await clockFor(tokenB(role))).toMatchObject(bClock);
+      });
+
       it('shows a tenant that never synced no last and no next sync, though A and B have runs', async () => {
         const hotel = await createTenant(server, 'iso-hotel', 'Hotel GmbH');
         expect(await newestRun(null)).not.toBeNull();
@@ -2718,6 +3058,331 @@ describe('tenant isolation', () => {
         expect(acked).toMatchObject({ id: report.id, tenant: { id: foxtrot.id }, status: 'ACKNOWLEDGED', acknowledgedSmartAccount: 'Foxtrot SA (FOXTROT-SA-1)' });
         expect(await server.sql('select external_id from smart_account where tenant_id = $1', [foxtrot.uuid])).toEqual([{ external_id: 'FOXTROT-SA-1' }]);
       });
+    },
+
+    // ---- Alerts. They run last: by now both tenants' writes have raised alerts, and resolved some.
+
+    'Query.alerts': () => {
+      const alertsFor = async (token: string, variables: Record<string, unknown>): Promise<Page<AlertNode>> =>
+        (await ok<{ alerts: Page<AlertNode> }>(ALERTS, { first: 100, ...variables }, token)).alerts;
+      const idsIn = (page: Page<AlertNode>): string[] => sorted(page.edges.map((e) => e.node.id));
+      /** Every id of B's that an alert could name: tenant, devices, accounts, lines, assignments. */
+      const bIdentifiers = (): string[] => [
+        b.id,
+        b.uuid,
+        ...Object.values(bravo.devices),
+        bravo.smartAccountId,
+        bravo.vaProdId,
+        bravo.vaLabId,
+        ...bravo.licenseIds,
+        ...bravo.assignmentIds,
+      ];
+
+      it.each(TENANT_ROLES)("lists exactly A's alerts for a %s of A, with or without A's tenantId, none naming anything of B's", async (role) => {
+        const expected = await alertIdsOf(a.uuid);
+        expect(expected.length).toBeGreaterThan(0);
+        expect((await alertIdsOf(b.uuid)).length).toBeGreaterThan(0);
+        for (const tenantId of [undefined, a.id]) {
+          const res = await server.graphql<{ alerts: Page<AlertNode> }>(ALERTS, { tenantId, first: 100 }, tokenA(role));
+          expect(res.body.errors).toBeUndefined();
+          const page = res.body.data!.alerts;
+          expect(page.totalCount).toBe(expected.length);
+          expect(idsIn(page)).toEqual(expected);
+          expect(page.edges.every((e) => e.node.tenant?.id === a.id)).toBe(true);
+          const text = JSON.stringify(res.body);
+          expect(bIdentifiers().filter((id) => text.includes(id))).toEqual([]);
+          expect(text).not.toMatch(/bravo/i);
+        }
+      });
+
+      it.each(TENANT_ROLES)("gives a %s of A only A's open alerts for active: true and only A's resolved ones for active: false, though B has both", async (role) => {
+        for (const active of [true, false]) {
+          const forOwner = await alertsFor(tokenB(role), { active });
+          const bExpected = await alertIdsOf(b.uuid, active);
+          // Control: B has alerts in this state, and sees them with the same filter.
+          expect({ active, b: bExpected.length > 0 }).toEqual({ active, b: true });
+          expect(idsIn(forOwner)).toEqual(bExpected);
+          const expected = await alertIdsOf(a.uuid, active);
+          const page = await alertsFor(tokenA(role), { active });
+          expect({ active, totalCount: page.totalCount, ids: idsIn(page) }).toEqual({ active, totalCount: expected.length, ids: expected });
+          expect(page.edges.every((e) => e.node.tenant?.id === a.id && e.node.active === active)).toBe(true);
+          expect(JSON.stringify(page)).not.toMatch(/bravo/i);
+        }
+      });
+
+      it.each(TENANT_ROLES)('answers a %s of A NOT_FOUND for alerts(tenantId: B), with or without a filter, exactly as for a nonexistent tenant', async (role) => {
+        for (const active of [undefined, true, false]) {
+          await expectTenantIdRefusedLikeMissing(ALERTS, (tenantId) => ({ tenantId, active, first: 100 }), tokenA(role), 'NOT_FOUND');
+        }
+      });
+
+      it("never shows B's alerts to A when A pages with a cursor taken from B's list, whatever the filter", async () => {
+        for (const active of [undefined, true, false]) {
+          const bPage = await alertsFor(tokenB('TENANT_OPERATOR'), { active, first: 1 });
+          const cursor = bPage.pageInfo.endCursor;
+          expect({ active, cursor }).toEqual({ active, cursor: expect.any(String) });
+          const expected = await alertIdsOf(a.uuid, active);
+          for (const role of TENANT_ROLES) {
+            const res = await server.graphql<{ alerts: Page<AlertNode> }>(ALERTS, { active, first: 100, after: cursor }, tokenA(role));
+            expect(res.body.errors).toBeUndefined();
+            const page = res.body.data!.alerts;
+            expect(page.edges.every((e) => e.node.tenant?.id === a.id)).toBe(true);
+            expect(page.edges.map((e) => e.node.id).filter((id) => !expected.includes(id))).toEqual([]);
+            expect(page.totalCount).toBe(expected.length);
+          }
+        }
+      });
+
+      it("does not reveal B's alerts to A when A pages with a cursor positioned just before one of B's in a provider's list", async () => {
+        const all = await alertsFor(server.token('PROVIDER_OPERATOR'), {});
+        const bIndex = all.edges.findIndex((e, i) => i > 0 && e.node.tenant?.id === b.id);
+        expect(bIndex).toBeGreaterThan(0);
+        const cursorBeforeB = all.edges[bIndex - 1].cursor;
+        // Control: the cursor does lead a provider to B's alert.
+        const providerNext = await alertsFor(server.token('PROVIDER_OPERATOR'), { first: 1, after: cursorBeforeB });
+        expect(providerNext.edges.map((e) => e.node.id)).toEqual([all.edges[bIndex].node.id]);
+        const bIds = await alertIdsOf(b.uuid);
+        for (const role of TENANT_ROLES) {
+          const page = await alertsFor(tokenA(role), { after: cursorBeforeB });
+          expect(page.edges.map((e) => e.node.id).filter((id) => bIds.includes(id))).toEqual([]);
+          expect(page.totalCount).toBe((await alertIdsOf(a.uuid)).length);
+        }
+      });
+
+      it.each([
+        ['a cursor of another shape', () => Buffer.from(JSON.stringify(['bravo-core-1.example', 'not-a-uuid']), 'utf8').toString('base64url')],
+        ["a cursor of this list whose time is not a time", () => Buffer.from(JSON.stringify(['alerts', 'not-a-time', randomUUID()]), 'utf8').toString('base64url')],
+      ])('answers BAD_USER_INPUT, not an internal error, for a forged alerts cursor: %s', async (_label, forge) => {
+        // Cursors are opaque, but nothing stops a client from crafting one; a crafted cursor must be
+        // refused as input like any other, never reach SQL as a value of the wrong type.
+        const res = await server.graphql(ALERTS, { first: 10, after: forge() }, tokenA('TENANT_OPERATOR'));
+        expect(res.body.data ?? null).toBeNull();
+        expect({ code: res.body.errors?.[0].extensions?.code, message: res.body.errors?.[0].message }).toEqual({
+          code: 'BAD_USER_INPUT',
+          message: expect.stringContaining('after'),
+        });
+      });
+
+      it("pages a TENANT_OPERATOR of A through exactly A's alerts one at a time, newest first", async () => {
+        const seen: AlertNode[] = [];
+        let after: string | null = null;
+        for (let guard = 0; guard < 100; guard++) {
+          const page: Page<AlertNode> = await alertsFor(tokenA('TENANT_OPERATOR'), { first: 1, after });
+          seen.push(...page.edges.map((e) => e.node));
+          if (!page.pageInfo.hasNextPage) break;
+          after = page.pageInfo.endCursor;
+        }
+        expect(sorted(seen.map((x) => x.id))).toEqual(await alertIdsOf(a.uuid));
+        expect(seen.every((x) => x.tenant?.id === a.id)).toBe(true);
+        const times = seen.map((x) => new Date(x.raisedAt).getTime());
+        expect(times).toEqual([...times].sort((x, y) => y - x));
+      });
+
+      it.each(TENANT_ROLES)("lets a %s of B list exactly B's alerts, the line of B's near its end among them", async (role) => {
+        const page = await alertsFor(tokenB(role), {});
+        expect(page.totalCount).toBe((await alertIdsOf(b.uuid)).length);
+        expect(idsIn(page)).toEqual(await alertIdsOf(b.uuid));
+        expect(page.edges.every((e) => e.node.tenant?.id === b.id)).toBe(true);
+        // bravo.licenseIds[2] is B's postpaid MSLA line ending in 20 days.
+        expect(page.edges.map((e) => e.node).find((x) => x.kind === 'LICENSE_EXPIRING' && x.subjectId === bravo.licenseIds[2])).toMatchObject({
+          subjectType: 'License',
+          active: true,
+          message: expect.stringContaining('BRAVO-MSLA-1'),
+        });
+      });
+
+      it("shows providers every tenant's alerts without tenantId, and exactly B's with tenantId B", async () => {
+        for (const role of ['PROVIDER_ADMIN', 'PROVIDER_OPERATOR'] as const) {
+          const all = await alertsFor(server.token(role), {});
+          expect(all.totalCount).toBe((await alertIdsOf(null)).length);
+          expect(idsIn(all)).toEqual(await alertIdsOf(null));
+          expect(all.edges.map((e) => e.node.tenant?.id)).toEqual(expect.arrayContaining([a.id, b.id]));
+          const onlyB = await alertsFor(server.token(role), { tenantId: b.id });
+          expect(idsIn(onlyB)).toEqual(await alertIdsOf(b.uuid));
+          const openOfB = await alertsFor(server.token(role), { tenantId: b.id, active: true });
+          expect(idsIn(openOfB)).toEqual(await alertIdsOf(b.uuid, true));
+        }
+      });
+    },
+
+    'Mutation.acknowledgeAlert': () => {
+      const acknowledgedOf = (t: TenantFixture) =>
+        server.sql<{ id: string; acknowledged_by: string | null }>(
+          'select id, acknowledged_by from alert where tenant_id = $1 and acknowledged_at is not null order by id',
+          [t.uuid],
+        );
+      const acknowledge = async (id: string, token: string): Promise<AlertNode> =>
+        (await ok<{ acknowledgeAlert: AlertNode }>(ACKNOWLEDGE_ALERT, { id }, token)).acknowledgeAlert;
+
+      /** `token` acknowledging each of B's alerts (global id and bare uuid) gets NOT_FOUND, worded exactly as for a random Alert id. */
+      async function expectAcknowledgeRefusedLikeMissing(token: string): Promise<void> {
+        const ids = await alertIdsOf(b.uuid);
+        expect(ids.length).toBeGreaterThan(0);
+        for (const id of ids) {
+          for (const [probe, missing] of [
+            [id, missingGlobalId('Alert')],
+            [uuidOf(id), randomUUID()],
+          ]) {
+            const forB = await server.graphql(ACKNOWLEDGE_ALERT, { id: probe }, token);
+            const forMissing = await server.graphql(ACKNOWLEDGE_ALERT, { id: missing }, token);
+            expect(forB.body.data ?? null).toBeNull();
+            expect(forB.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+            expect(errorsWithout(forB, [probe])).toEqual(errorsWithout(forMissing, [missing]));
+            expect(JSON.stringify(forB.body)).not.toMatch(/bravo/i);
+          }
+        }
+      }
+
+      it.each(TENANT_ROLES)(
+        "answers a %s of A acknowledging each of B's alerts NOT_FOUND exactly as a random Alert id, and B's alerts stay unacknowledged",
+        async (role) => {
+          expect(await acknowledgedOf(b)).toEqual([]);
+          await expectUntouched([a, b], () => expectAcknowledgeRefusedLikeMissing(tokenA(role)));
+          expect(await acknowledgedOf(b)).toEqual([]);
+        },
+      );
+
+      it("lets B's operator acknowledge B's alert (it stays active, a second acknowledgement keeps the first), without changing A's alerts or A's counts; A still gets NOT_FOUND, not 'already acknowledged'", async () => {
+        const id = await alertOf(b, 'OUT_OF_COMPLIANCE');
+        const aCounts = (await ok<{ licenseDashboard: AlertingDashboard }>(DASHBOARD_ALERTS, {}, tokenA('TENANT_OPERATOR'))).licenseDashboard.alerts;
+        const bCounts = (await ok<{ licenseDashboard: AlertingDashboard }>(DASHBOARD_ALERTS, {}, tokenB('TENANT_OPERATOR'))).licenseDashboard.alerts;
+        const first = await expectUntouched([a], () => acknowledge(id, tokenB('TENANT_OPERATOR')));
+        expect(first).toMatchObject({ id, tenant: { id: b.id }, kind: 'OUT_OF_COMPLIANCE', active: true, acknowledgedBy: 'bob-TENANT_OPERATOR' });
+        expect(first.acknowledgedAt).toEqual(expect.any(String));
+        const again = await acknowledge(id, tokenB('TENANT_ADMIN'));
+        expect({ acknowledgedAt: again.acknowledgedAt, acknowledgedBy: again.acknowledgedBy }).toEqual({
+          acknowledgedAt: first.acknowledgedAt,
+          acknowledgedBy: 'bob-TENANT_OPERATOR',
+        });
+        expect(await acknowledgedOf(b)).toEqual([{ id: uuidOf(id), acknowledged_by: 'bob-TENANT_OPERATOR' }]);
+        // B's count of unacknowledged alerts moved; A's did not.
+        expect((await ok<{ licenseDashboard: AlertingDashboard }>(DASHBOARD_ALERTS, {}, tokenA('TENANT_OPERATOR'))).licenseDashboard.alerts).toEqual(aCounts);
+        expect((await ok<{ licenseDashboard: AlertingDashboard }>(DASHBOARD_ALERTS, {}, tokenB('TENANT_OPERATOR'))).licenseDashboard.alerts).toEqual({
+          ...bCounts,
+          unacknowledged: bCounts.unacknowledged - 1,
+        });
+        // A learns nothing from it, not even that the alert is acknowledged now.
+        await expectUntouched([a, b], () => expectAcknowledgeRefusedLikeMissing(tokenA('TENANT_ADMIN')));
+      });
+
+      it("lets a provider acknowledge B's alert by the id A got NOT_FOUND for", async () => {
+        const id = await alertOf(b, 'LICENSE_EXPIRING');
+        const acked = await expectUntouched([a], () => acknowledge(id, server.token('PROVIDER_OPERATOR', undefined, { sub: 'olga-PROVIDER_OPERATOR' })));
+        expect(acked).toMatchObject({ id, tenant: { id: b.id }, kind: 'LICENSE_EXPIRING', acknowledgedBy: 'olga-PROVIDER_OPERATOR' });
+      });
+
+      it.each(TENANT_ROLES)("lets a %s of A acknowledge A's own alert, without touching B's rows", async (role) => {
+        const id = await alertOf(a, 'UNRECONCILED_ASSIGNMENTS');
+        const acked = await expectUntouched([b], () => acknowledge(id, tokenA(role)));
+        expect(acked).toMatchObject({ id, tenant: { id: a.id }, kind: 'UNRECONCILED_ASSIGNMENTS', acknowledgedAt: expect.any(String) });
+        expect(JSON.stringify(acked)).not.toMatch(/bravo/i);
+      });
+    },
+
+    'Subscription.licenseAlerts': () => {
+      afterEach(disposeWsClients);
+
+      it.each(TENANT_ROLES)(
+        "answers a %s of A subscribing with tenantId B exactly as with a nonexistent tenant (NOT_FOUND), while B's own user is subscribed",
+        async (role) => {
+          for (const [bId, missing] of [
+            [b.id, missingGlobalId('Tenant')],
+            [b.uuid, randomUUID()],
+          ]) {
+            const forB = await subscriptionOutcome(tokenA(role), bId, 5_000);
+            const forMissing = await subscriptionOutcome(tokenA(role), missing, 5_000);
+            expect({ bId, stillOpen: forB.stillOpen, code: firstErrorOf(forB)?.extensions?.code }).toEqual({ bId, stillOpen: false, code: 'NOT_FOUND' });
+            expect(forB.results.flatMap((r) => (r.data ? [r.data] : []))).toEqual([]);
+            expect(outcomeWithout(forB, [bId])).toEqual(outcomeWithout(forMissing, [missing]));
+            expect(JSON.stringify(forB)).not.toMatch(/bravo/i);
+          }
+          // Control: B's own user, and a provider, may subscribe to B (the subscription stays open).
+          for (const token of [tokenB(role), server.token('PROVIDER_OPERATOR')]) {
+            const own = await subscriptionOutcome(token, b.id, 500);
+            expect({ stillOpen: own.stillOpen, results: own.results, error: own.error }).toEqual({ stillOpen: true, results: [], error: null });
+          }
+          // And a provider naming a nonexistent tenant gets the same NOT_FOUND.
+          const providerMissing = await subscriptionOutcome(server.token('PROVIDER_OPERATOR'), missingGlobalId('Tenant'), 5_000);
+          expect(firstErrorOf(providerMissing)?.extensions?.code).toBe('NOT_FOUND');
+        },
+      );
+
+      it.each(TENANT_ROLES)(
+        "never delivers B's alert events to a %s of A: B's raised and updated alerts reach B and the providers, then A's marker reaches A with nothing of B's before it",
+        async (role) => {
+          const feeds = {
+            a: followAlerts(tokenA(role)),
+            aByTenantId: followAlerts(tokenA(role), a.id),
+            b: followAlerts(tokenB(role), b.id),
+            provider: followAlerts(server.token('PROVIDER_OPERATOR')),
+            providerB: followAlerts(server.token('PROVIDER_ADMIN'), b.id),
+          };
+          const everyFeed = Object.values(feeds);
+          // Subscriptions start asynchronously: acknowledge one alert of each tenant (each time an event)
+          // until every feed has received something. Not the OUT_OF_COMPLIANCE alerts: B's is watched below.
+          const aProbe = await alertOf(a, 'UNRECONCILED_ASSIGNMENTS');
+          const bProbe = await alertOf(b, 'LICENSE_EXPIRING');
+          await until(
+            'every subscription to receive an event',
+            () => everyFeed.every((f) => f.alerts.length > 0),
+            async () => {
+              await ok(ACKNOWLEDGE_ALERT, { id: aProbe }, tokenA('TENANT_ADMIN'));
+              await ok(ACKNOWLEDGE_ALERT, { id: bProbe }, tokenB('TENANT_ADMIN'));
+            },
+          );
+
+          // B's events: the provider adds B a line ending within 30 days (LICENSE_EXPIRING raised), and
+          // B's operator assigns and releases a device (B's OUT_OF_COMPLIANCE alert updated twice).
+          const [bLine] = await addLines(b, [
+            licenseLine(bravo.vaProdId, DNA_T2_P, `BRAVO-EXP-${role}`, 0, { billingType: 'POSTPAID', billingModel: 'MSLA_U', endDate: inDays(12) }),
+          ]);
+          const bCompliance = await alertOf(b, 'OUT_OF_COMPLIANCE');
+          const mark = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, f.alerts.length])) as Record<keyof typeof feeds, number>;
+          await assign(tokenB('TENANT_OPERATOR'), { deviceIds: [bravo.devices['BRAVO-LIC-8']], level: 'ADVANTAGE', tier: 'T1' });
+          await ok(RELEASE, { input: { deviceIds: [bravo.devices['BRAVO-LIC-8']] } }, tokenB('TENANT_OPERATOR'));
+          const isBRaise = (x: AlertNode) => x.kind === 'LICENSE_EXPIRING' && x.subjectId === bLine.id;
+          const complianceUpdates = (k: keyof typeof feeds) => feeds[k].alerts.slice(mark[k]).filter((x) => x.id === bCompliance).length;
+          await until("B's events to reach B and the providers", () =>
+            (['b', 'provider', 'providerB'] as const).every((k) => feeds[k].alerts.some(isBRaise) && complianceUpdates(k) >= 2),
+          );
+
+          // A's marker: a line of A's ending within 30 days raises A's own LICENSE_EXPIRING alert.
+          const [aLine] = await addLines(a, [licenseLine(alpha.vaId, DNA_T0_E, `ALPHA-EXP-${role}`, 1, { endDate: inDays(12) })]);
+          const isAMarker = (x: AlertNode) => x.kind === 'LICENSE_EXPIRING' && x.subjectId === aLine.id;
+          await until("A's marker to reach A and the provider", () => [feeds.a, feeds.aByTenantId, feeds.provider].every((f) => f.alerts.some(isAMarker)));
+          // And a closing marker of B's, so that B's feeds have had the time to receive A's marker if they were to.
+          const closing = { b: feeds.b.alerts.length, providerB: feeds.providerB.alerts.length };
+          await ok(ACKNOWLEDGE_ALERT, { id: bProbe }, tokenB('TENANT_OPERATOR'));
+          await until("B's closing marker to reach B and the provider watching B", () =>
+            (['b', 'providerB'] as const).every((k) => feeds[k].alerts.slice(closing[k]).some((x) => x.id === bProbe)),
+          );
+
+          const aIds = await alertIdsOf(a.uuid);
+          const bIds = await alertIdsOf(b.uuid);
+          for (const feed of [feeds.a, feeds.aByTenantId]) {
+            expect(feed.problems).toEqual([]);
+            expect(feed.alerts.filter((x) => x.tenant?.id !== a.id || !aIds.includes(x.id))).toEqual([]);
+            expect(feed.alerts.some(isAMarker)).toBe(true);
+            const text = JSON.stringify(feed.alerts);
+            expect([b.id, b.uuid, bLine.id, ...bIds].filter((id) => text.includes(id))).toEqual([]);
+            expect(text).not.toMatch(/bravo/i);
+          }
+          for (const feed of [feeds.b, feeds.providerB]) {
+            expect(feed.problems).toEqual([]);
+            expect(feed.alerts.filter((x) => x.tenant?.id !== b.id || !bIds.includes(x.id))).toEqual([]);
+            expect(feed.alerts.some(isAMarker)).toBe(false);
+          }
+          // Each event carries the alert as stored: B's raised alert as B reads it by id.
+          const raised = feeds.b.alerts.find(isBRaise);
+          expect(raised).toMatchObject({ tenant: { id: b.id }, subjectType: 'License', active: true, details: { licenseId: bLine.id } });
+          const stored = await server.graphql<LicensingNodeData>(ALERT_NODE, { id: raised?.id }, tokenB('TENANT_OPERATOR'));
+          expect(stored.body.data!.node).toMatchObject({ id: raised?.id, kind: 'LICENSE_EXPIRING', message: raised?.message });
+          // Providers watching every tenant got both tenants' events.
+          expect(feeds.provider.problems).toEqual([]);
+          expect(feeds.provider.alerts.some(isBRaise) && feeds.provider.alerts.some(isAMarker)).toBe(true);
+          expect(new Set(feeds.provider.alerts.map((x) => x.tenant?.id))).toEqual(new Set([a.id, b.id]));
+        },
+      );
     },
   };
 

@@ -44,6 +44,15 @@ describe('cursors', () => {
     );
   });
 
+  it('refuse a cursor whose time or date part is not one, before it can reach a query', () => {
+    const forged = encodeCursor('alerts', ['not-a-time', '3f2c0a4e-1d2b-4c5d-8e9f-0a1b2c3d4e5f']);
+    expect(() => decodeCursor(forged, { list: 'alerts', shape: ['timestamp', 'uuid'] })).toThrow(/not a cursor/);
+    const good = encodeCursor('alerts', ['2026-11-28T09:00:00.123Z', '3f2c0a4e-1d2b-4c5d-8e9f-0a1b2c3d4e5f']);
+    expect(decodeCursor(good, { list: 'alerts', shape: ['timestamp', 'uuid'] })).toEqual(['2026-11-28T09:00:00.123Z', '3f2c0a4e-1d2b-4c5d-8e9f-0a1b2c3d4e5f']);
+    const badDate = encodeCursor('licenses', ['2026-13-45', '3f2c0a4e-1d2b-4c5d-8e9f-0a1b2c3d4e5f']);
+    expect(() => decodeCursor(badDate, { list: 'licenses', shape: ['date', 'uuid'] })).toThrow(/not a cursor/);
+  });
+
   it('refuse a well-formed cursor of another list', () => {
     const other = encodeCursor('licenses', ['2026-01-01', '3f2c0a4e-1d2b-4c5d-8e9f-0a1b2c3d4e5f']);
     expect(() => decodeCursor(other, { list: 'auditEvents', shape: ['string', 'uuid'] })).toThrow(/not a cursor returned by this list/);

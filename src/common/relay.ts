@@ -75,11 +75,15 @@ export function encodeCursor(list: string, key: readonly (string | number)[]): s
   return Buffer.from(JSON.stringify([list, ...key]), 'utf8').toString('base64url');
 }
 
-export type CursorPart = 'string' | 'uuid' | 'number';
+export type CursorPart = 'string' | 'uuid' | 'number' | 'timestamp' | 'date';
+const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/;
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const partMatches = (value: unknown, part: CursorPart): boolean =>
-  part === 'number' ? typeof value === 'number' && Number.isFinite(value)
+  part === 'timestamp' || part === 'date'
+    ? typeof value === 'string' && (part === 'timestamp' ? TIMESTAMP_RE : DATE_RE).test(value) && Number.isFinite(Date.parse(value))
+  : part === 'number' ? typeof value === 'number' && Number.isFinite(value)
   : part === 'uuid' ? typeof value === 'string' && UUID_RE.test(value)
   : typeof value === 'string' && value.length <= 1000 && !value.includes('\u0000');
 

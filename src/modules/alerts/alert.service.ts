@@ -9,7 +9,7 @@ import { resolveTenantScope } from '../tenants/tenant.service';
 import { AlertKind, AlertSeverity } from './alert.enums';
 import { Alert, ALERT_COLUMNS, ReportingClock, type AlertRow, type AlertSummary } from './alert.types';
 
-const CURSOR: CursorSpec = { list: 'alerts', shape: ['string', 'uuid'] };
+const CURSOR: CursorSpec = { list: 'alerts', shape: ['timestamp', 'uuid'] };
 const NO_TENANT = '00000000-0000-0000-0000-000000000000';
 
 interface Facts {

@@ -9,7 +9,7 @@ import { pgArray, sql } from '../../db/sql';
 import { resolveTenantScope } from '../tenants/tenant.service';
 import { AuditEvent, type AuditEventRow } from './audit.types';
 
-const CURSOR: CursorSpec = { list: 'auditEvents', shape: ['string', 'uuid'] };
+const CURSOR: CursorSpec = { list: 'auditEvents', shape: ['timestamp', 'uuid'] };
 
 export interface AuditRecord {
   /** Null for provider-wide changes (sync settings). */

@@ -14,7 +14,7 @@ import { BILLING_MODELS, BillingType } from './license.enums';
 import { invalidLicenses, type InvalidLicense } from './license.errors';
 import { License, type AddLicensesInput, type LicenseRow } from './license.types';
 
-const CURSOR: CursorSpec = { list: 'licenses', shape: ['string', 'uuid'] };
+const CURSOR: CursorSpec = { list: 'licenses', shape: ['date', 'uuid'] };
 
 export const MAX_LICENSES_PER_CALL = 1000;
 const SUBSCRIPTION_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;

@@ -19,7 +19,7 @@ import { SYNC_RUN_COLUMNS, SyncRun, USAGE_REPORT_COLUMNS, UsageReport, type Gene
 
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
-const REPORT_CURSOR: CursorSpec = { list: 'usageReports', shape: ['string', 'uuid'] };
+const REPORT_CURSOR: CursorSpec = { list: 'usageReports', shape: ['timestamp', 'uuid'] };
 
 /** Decodes an uploaded file; refuses it before any parsing when it is too large or not base64. */
 function decodeUpload(input: UploadFileInput): Buffer {

@@ -19,7 +19,7 @@ import { SYNC_RUN_COLUMNS, SyncRun, type SyncRunRow } from './sync.types';
 
 /** A run still RUNNING after this long was abandoned by a process that died; it no longer blocks. */
 const ABANDONED_AFTER_MINUTES = 30;
-const RUN_CURSOR: CursorSpec = { list: 'syncRuns', shape: ['string', 'uuid'] };
+const RUN_CURSOR: CursorSpec = { list: 'syncRuns', shape: ['timestamp', 'uuid'] };
 
 export interface ApplyCounts {
   linesAdded: number;
