@@ -34,6 +34,13 @@ const envSchema = z.object({
   SECRETS_KEY: optionalString,
   SSM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   SSM_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
+  MAX_QUERY_ALIASES: z.coerce.number().int().min(1).max(1000).default(30),
+  MAX_QUERY_COST: z.coerce.number().int().min(10).default(50_000),
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(100).default(10_000),
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  RATE_LIMIT_SUBJECT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+  RATE_LIMIT_TENANT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true'),
   SYNC_TICK_CRON: z.string().default('*/5 * * * *'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
@@ -70,6 +77,11 @@ export interface Config {
   /** 32-byte key for secrets at rest (base64 or hex). Unset in development: generated under dataDir. */
   secretsKey?: Buffer;
   schedulerEnabled: boolean;
+  queryLimits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number };
+  /** 0 = no limit. */
+  statementTimeoutMs: number;
+  /** Requests per minute per token subject and per tenant; 0 turns a limit off. */
+  rateLimits: { perSubjectPerMinute: number; perTenantPerMinute: number };
   ssmTimeoutMs: number;
   ssmRetries: number;
   syncTickCron: string;
@@ -134,6 +146,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     secretsKey,
     schedulerEnabled: env.SCHEDULER_ENABLED === 'true',
+    queryLimits: {
+      maxDepth: env.MAX_QUERY_DEPTH,
+      maxAliases: env.MAX_QUERY_ALIASES,
+      maxCost: env.MAX_QUERY_COST,
+      maxTokens: env.MAX_QUERY_TOKENS,
+    },
+    statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
+    rateLimits: { perSubjectPerMinute: env.RATE_LIMIT_SUBJECT_PER_MINUTE, perTenantPerMinute: env.RATE_LIMIT_TENANT_PER_MINUTE },
     ssmTimeoutMs: env.SSM_TIMEOUT_MS,
     ssmRetries: env.SSM_RETRIES,
     syncTickCron: env.SYNC_TICK_CRON,

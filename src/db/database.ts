@@ -31,7 +31,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   try {
     await runMigrations(ownerUrl, log);
     const appUrl = await provisionAppRole({ ownerUrl, appUrl: config.databaseAppUrl, log });
-    const orm = await createOrm({ url: appUrl, poolMax: config.databasePoolMax, log });
+    const orm = await createOrm({ url: appUrl, poolMax: config.databasePoolMax, log, statementTimeoutMs: config.statementTimeoutMs });
     await assertAppRoleIsConfined(orm);
     const expected = knownMigrationNames();
     return {

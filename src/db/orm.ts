@@ -6,7 +6,7 @@ import { TenantEntity } from '../modules/tenants/tenant.entity';
 export const entities = [TenantEntity, DeviceEntity];
 
 /** The application's ORM, connected as the non-owner application role. */
-export async function createOrm(opts: { url: string; poolMax: number; log: Logger }): Promise<MikroORM> {
+export async function createOrm(opts: { url: string; poolMax: number; log: Logger; statementTimeoutMs?: number }): Promise<MikroORM> {
   return MikroORM.init({
     clientUrl: opts.url,
     entities,
@@ -15,6 +15,8 @@ export async function createOrm(opts: { url: string; poolMax: number; log: Logge
     allowGlobalContext: false,
     forceUtcTimezone: true,
     pool: { min: 0, max: opts.poolMax },
+    // Every statement of a request is bounded; a runaway query fails instead of holding a connection.
+    driverOptions: opts.statementTimeoutMs ? { connection: { statement_timeout: opts.statementTimeoutMs } } : {},
     debug: false,
     logger: (message) => opts.log.debug({ orm: message }, 'orm'),
   });

@@ -13,6 +13,8 @@ import type { Database } from '../db/database';
 import { startScheduler, type Scheduler } from '../jobs/scheduler';
 import type { Logger } from '../logger';
 import { formatError } from './errors';
+import { assertCost, limitRules } from './limits';
+import { RateLimits } from './rate-limit';
 import { createHttpServer } from './http';
 import { getSchema } from './schema';
 import { attachWebSocketServer } from './ws';
@@ -49,8 +51,11 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     memo: new Map(),
   });
 
+  const rateLimits = new RateLimits(config.rateLimits);
   const apollo = new ApolloServer<RequestContext>({
     schema,
+    validationRules: limitRules(config.queryLimits),
+    parseOptions: { maxTokens: config.queryLimits.maxTokens },
     introspection: !config.isProduction,
     // main.ts owns shutdown: drain HTTP, close sockets, then the pool and an embedded database.
     stopOnTerminationSignals: false,
@@ -61,6 +66,9 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
       {
         async requestDidStart() {
           return {
+            async didResolveOperation({ document, request, schema: opSchema }) {
+              assertCost(opSchema, document, request.variables, request.operationName, config.queryLimits.maxCost);
+            },
             async didEncounterErrors({ errors, contextValue }) {
               for (const err of errors) {
                 const code = err.extensions?.code;
@@ -82,6 +90,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     isReady: () => db.isReady(),
     contextFor: async (req) => {
       const viewer = verifier.viewerFromAuthorization(req.headers.authorization);
+      await rateLimits.check(viewer);
       return contextFor(viewer, String(req.id ?? randomUUID()), req.log);
     },
   });
@@ -92,6 +101,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     schema,
     verifier,
     introspection: !config.isProduction,
+    limits: config.queryLimits,
     log,
     contextFor: (v, id) => contextFor(v, id),
   });

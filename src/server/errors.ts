@@ -9,6 +9,8 @@ const CLIENT_CODES = new Set([
   'BAD_USER_INPUT',
   'CONFLICT',
   'INSUFFICIENT_LICENSES',
+  'QUERY_TOO_COMPLEX',
+  'RATE_LIMITED',
   'BAD_REQUEST',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
@@ -33,6 +35,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (typeof code === 'string' && CLIENT_CODES.has(code)) {
     const extensions: Record<string, unknown> = { ...formatted.extensions };
     delete extensions.stacktrace;
+    delete extensions.http; // status and headers were applied to the HTTP response already
     const original = unwrapResolverError(error) as { extensions?: { validationErrors?: ValidationErrorLike[] } };
     // class-validator errors carry the whole input object; keep only what the client needs.
     if (Array.isArray(original?.extensions?.validationErrors)) {

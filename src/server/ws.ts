@@ -23,6 +23,7 @@ import { findNul } from '../common/nul';
 import type { Logger } from '../logger';
 import { formatError } from './errors';
 import { GRAPHQL_PATH } from './http';
+import { assertCost, limitRules, type QueryLimits } from './limits';
 
 /** graphql-ws close code for a refused or expired token (the protocol's "Forbidden"). */
 export const CLOSE_FORBIDDEN = 4403;
@@ -34,6 +35,8 @@ export interface WsDeps {
   verifier: TokenVerifier;
   /** Same switch as Apollo's over HTTP: off in production. */
   introspection: boolean;
+  /** The same depth, alias, token and cost limits as over HTTP. */
+  limits: QueryLimits;
   log: Logger;
   contextFor: (viewer: Viewer, requestId: string) => RequestContext;
 }
@@ -50,7 +53,7 @@ type ConnectionExtra = {
  */
 export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } {
   const wss = new WebSocketServer({ server: deps.httpServer, path: GRAPHQL_PATH });
-  const rules = deps.introspection ? specifiedRules : [...specifiedRules, NoIntrospection];
+  const rules = [...specifiedRules, ...limitRules(deps.limits), ...(deps.introspection ? [] : [NoIntrospection])];
   const server = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema: deps.schema,
@@ -85,7 +88,7 @@ export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } 
       },
       // Parse, validate and coerce variables here, so errors carry the same codes as over HTTP
       // (Apollo's pipeline is not on this path) and production refuses introspection here too.
-      onSubscribe: (_ctx, _id, payload) => prepareOperation(deps.schema, rules, payload),
+      onSubscribe: (_ctx, _id, payload) => prepareOperation(deps.schema, rules, deps.limits, payload),
       onNext: (ctx, _id, _payload, _args, result) => {
         if (!('errors' in result) || !result.errors) return result;
         return { ...result, errors: result.errors.map((e) => formatWsError(e, deps.log, ctx.extra.viewer)) };
@@ -121,18 +124,24 @@ type OperationPayload = { query: string; operationName?: string | null; variable
 function prepareOperation(
   schema: GraphQLSchema,
   rules: readonly ValidationRule[],
+  limits: QueryLimits,
   payload: OperationPayload,
 ): ExecutionArgs | GraphQLError[] {
   const nulAt = findNul(payload, 'payload');
   if (nulAt) return [badInput(`${nulAt} contains a NUL character (U+0000), which is not allowed`)];
   let document: DocumentNode;
   try {
-    document = parse(payload.query);
+    document = parse(payload.query, { maxTokens: limits.maxTokens });
   } catch (err) {
     return [coded(err as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
   }
   const invalid = validate(schema, document, rules);
   if (invalid.length > 0) return invalid.map((e) => coded(e, 'GRAPHQL_VALIDATION_FAILED'));
+  try {
+    assertCost(schema, document, payload.variables ?? undefined, payload.operationName, limits.maxCost);
+  } catch (err) {
+    return [err as GraphQLError];
+  }
   const operation = getOperationAST(document, payload.operationName);
   if (operation) {
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});

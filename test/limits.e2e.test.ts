@@ -1,0 +1,118 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { createTenant } from './support/fixtures';
+import { startTestServer, type TestServer } from './support/harness';
+
+describe('query limits over HTTP and WebSocket', () => {
+  let server: TestServer;
+  let token: string;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { MAX_QUERY_DEPTH: '6', MAX_QUERY_ALIASES: '5', MAX_QUERY_COST: '600', MAX_QUERY_TOKENS: '400' } });
+    token = server.token('PROVIDER_ADMIN');
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const overWs = async (query: string): Promise<{ code?: string; message: string }[]> => {
+    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    try {
+      return await new Promise((resolve) => {
+        client.subscribe({ query }, {
+          next: (r) => resolve((r.errors ?? []).map((e) => ({ code: e.extensions?.code as string | undefined, message: e.message }))),
+          error: (e) => resolve((Array.isArray(e) ? e : [e]).map((x: { message?: string; extensions?: { code?: string } }) => ({ code: x.extensions?.code, message: x.message ?? String(x) }))),
+          complete: () => resolve([]),
+        });
+      });
+    } finally {
+      await client.dispose();
+    }
+  };
+
+  const DEEP = '{ devices { edges { node { tenant { id } assignments { license { virtualAccount { smartAccount { tenant { id } } } } } } } } }';
+  const SHALLOW = '{ devices { edges { node { id } } } }';
+
+  it('refuses a query deeper than MAX_QUERY_DEPTH, also through fragments, and serves a shallow one', async () => {
+    const res = await server.graphql(DEEP, {}, token);
+    expect(res.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(res.body.errors?.[0].message).toMatch(/depth/i);
+    const viaFragment = await server.graphql(
+      'query { devices { ...D } } fragment D on DeviceConnection { edges { node { assignments { license { virtualAccount { smartAccount { tenant { id } } } } } } } }',
+      {},
+      token,
+    );
+    expect(viaFragment.body.errors?.[0].message).toMatch(/depth/i);
+    expect((await server.graphql(SHALLOW, {}, token)).body.errors).toBeUndefined();
+  });
+
+  it('refuses more aliases than MAX_QUERY_ALIASES', async () => {
+    const aliased = `{ ${Array.from({ length: 8 }, (_, i) => `a${i}: viewer { role }`).join(' ')} }`;
+    const res = await server.graphql(aliased, {}, token);
+    expect(res.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(res.body.errors?.[0].message).toMatch(/alias/i);
+  });
+
+  it('weighs list fields by first and refuses a query over MAX_QUERY_COST with QUERY_TOO_COMPLEX, naming the cost', async () => {
+    const big = '{ devices(first: 100) { edges { node { id hostname model uuid kind mode softwareVersion } } } }';
+    const res = await server.graphql(big, {}, token);
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    expect(res.body.errors?.[0].message).toMatch(/cost \d+ exceeds the limit of 600/);
+    const small = '{ devices(first: 5) { edges { node { id hostname } } } }';
+    expect((await server.graphql(small, {}, token)).body.errors).toBeUndefined();
+    const viaVariable = await server.graphql('query($n: Int) { devices(first: $n) { edges { node { id hostname model uuid kind mode softwareVersion } } } }', { n: 100 }, token);
+    expect(viaVariable.body.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('refuses a document with more tokens than MAX_QUERY_TOKENS before validating it', async () => {
+    const long = `{ viewer { ${Array.from({ length: 500 }, () => 'role').join(' ')} } }`;
+    const res = await server.graphql(long, {}, token);
+    expect(res.body.errors?.[0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(res.body.errors?.[0].message).toMatch(/token/i);
+  });
+
+  it('applies the same depth, alias and cost limits over the WebSocket', async () => {
+    expect((await overWs(DEEP))[0]?.message).toMatch(/depth/i);
+    expect((await overWs(`{ ${Array.from({ length: 8 }, (_, i) => `a${i}: viewer { role }`).join(' ')} }`))[0]?.message).toMatch(/alias/i);
+    const cost = await overWs('{ devices(first: 100) { edges { node { id hostname model uuid kind mode softwareVersion } } } }');
+    expect(cost[0]?.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('runs every request statement under the configured PostgreSQL statement timeout', async () => {
+    const [row] = await server.db.orm.em.fork().execute<{ statement_timeout: string }[]>('show statement_timeout');
+    expect(row.statement_timeout).toBe('30s');
+  });
+});
+
+describe('rate limiting', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { RATE_LIMIT_SUBJECT_PER_MINUTE: '3', RATE_LIMIT_TENANT_PER_MINUTE: '5' } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('answers 429 with Retry-After and RATE_LIMITED once a token subject exceeds its budget, and serves other subjects', async () => {
+    const token = server.token('PROVIDER_OPERATOR', undefined, { sub: 'busy-operator' });
+    for (let i = 0; i < 3; i++) expect((await server.graphql('{ viewer { role } }', {}, token)).status).toBe(200);
+    const limited = await server.graphql('{ viewer { role } }', {}, token);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(limited.body.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    expect(limited.body.errors?.[0].extensions).not.toHaveProperty('http');
+    expect((await server.graphql('{ viewer { role } }', {}, server.token('PROVIDER_OPERATOR', undefined, { sub: 'calm-operator' }))).status).toBe(200);
+  });
+
+  it('limits a tenant across its users, and leaves other tenants alone', async () => {
+    const busy = await createTenant(server, 'busy-tenant');
+    const calm = await createTenant(server, 'calm-tenant');
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      statuses.push((await server.graphql('{ viewer { role } }', {}, server.token('TENANT_OPERATOR', busy.uuid, { sub: `user-${i % 3}` }))).status);
+    }
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+    expect((await server.graphql('{ viewer { role } }', {}, server.token('TENANT_OPERATOR', calm.uuid))).status).toBe(200);
+  });
+});
