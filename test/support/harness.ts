@@ -71,6 +71,8 @@ export async function startTestServer(options: { env?: Record<string, string> } 
     JWT_ISSUER: TEST_ISSUER,
     JWT_AUDIENCE: TEST_AUDIENCE,
     SCHEDULER_ENABLED: 'false',
+    RATE_LIMIT_SUBJECT_PER_MINUTE: '0',
+    RATE_LIMIT_TENANT_PER_MINUTE: '0',
     SECRETS_KEY: '5'.repeat(64),
     SSM_TIMEOUT_MS: '1000',
     SSM_RETRIES: '1',
