@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const subscribers = arg('subscribers', 1000);
   const events = arg('events', 30);
   const log = createLogger('warn');
-  const base = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET: SECRET, SCHEDULER_ENABLED: 'false' });
+  const base = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET: SECRET, RATE_LIMIT_SUBJECT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0', SCHEDULER_ENABLED: 'false' });
   let config = base;
   if (base.databaseUrl) {
     const admin = new pg.Client({ connectionString: base.databaseUrl });

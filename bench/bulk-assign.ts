@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const n = Number(process.argv[process.argv.indexOf('--devices') + 1]) || 10_000;
   const rounds = 3;
   const log = createLogger('warn');
-  const base = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET: SECRET });
+  const base = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET: SECRET, RATE_LIMIT_SUBJECT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0' });
   let config = base;
   if (base.databaseUrl) {
     const scratch = `slm_bench_${Date.now()}`;

@@ -38,7 +38,7 @@ async function load(url: string, token: string, duration: number): Promise<autoc
 
 async function main(): Promise<void> {
   const duration = Number(process.argv[process.argv.indexOf('--duration') + 1]) || 10;
-  const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET: SECRET });
+  const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET: SECRET, RATE_LIMIT_SUBJECT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0' });
   const log = createLogger('warn');
   const db = await openDatabase(config, log);
   const key = { kind: 'secret' as const, algorithms: ['HS256'] as ['HS256'], secret: SECRET, generated: false };
