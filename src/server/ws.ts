@@ -53,6 +53,22 @@ type ConnectionExtra = {
  */
 export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } {
   const wss = new WebSocketServer({ server: deps.httpServer, path: GRAPHQL_PATH });
+  // Messages that only a server may send are invalid from a client: the protocol says 4400, while
+  // graphql-ws answers 4500. This listener runs before graphql-ws's own (registered first) and
+  // closes with 4400; the library's later close of an already closing socket is ignored.
+  wss.on('connection', (socket) => {
+    socket.on('message', (data) => {
+      let type: unknown;
+      try {
+        type = (JSON.parse(String(data)) as { type?: unknown }).type;
+      } catch {
+        return; // graphql-ws answers malformed JSON with 4400 itself
+      }
+      if (type === 'connection_ack' || type === 'next' || type === 'error') {
+        socket.close(4400, `Invalid message received: "${type}" is sent by servers only`);
+      }
+    });
+  });
   const rules = [...specifiedRules, ...limitRules(deps.limits), ...(deps.introspection ? [] : [NoIntrospection])];
   const server = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
