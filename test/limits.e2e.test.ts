@@ -116,3 +116,48 @@ describe('rate limiting', () => {
     expect((await server.graphql('{ viewer { role } }', {}, server.token('TENANT_OPERATOR', calm.uuid))).status).toBe(200);
   });
 });
+
+describe('requests the server refuses whole', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('refuses a batched request (a JSON array of operations) with 400 and a code', async () => {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token('PROVIDER_ADMIN')}` },
+      body: JSON.stringify([{ query: '{ viewer { role } }' }, { query: '{ viewer { subject } }' }]),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors?: { extensions?: { code?: string } }[] };
+    expect(body.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('masked internal errors', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('answers a failing statement with a masked INTERNAL_SERVER_ERROR: no SQL, no driver message, no stack', async () => {
+    // Break the schema under the running server: its queries then fail inside PostgreSQL.
+    await server.sql('alter table device rename column hostname to hostname_renamed');
+    try {
+      const res = await server.graphql('{ devices(first: 10) { totalCount edges { node { id hostname } } } }', {}, server.token('PROVIDER_ADMIN'));
+      const text = JSON.stringify(res.body);
+      expect(res.body.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(text).not.toMatch(/select|hostname_renamed|column "|does not exist|stack|\.ts:|node_modules/i);
+    } finally {
+      await server.sql('alter table device rename column hostname_renamed to hostname');
+    }
+    expect((await server.graphql('{ devices(first: 1) { totalCount } }', {}, server.token('PROVIDER_ADMIN'))).body.errors).toBeUndefined();
+  });
+});
