@@ -1,146 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { testEnvironment, withDatabase } from './support/environment';
 import { deviceInput, REGISTER_DEVICES } from './support/fixtures';
 import { signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from './support/harness';
+import { baseEnv, killGroup, MAIN, spawnNode, started, type Exit, type Proc } from './support/processes';
 
 /**
  * Several instances on one database ("Several instances" in DESIGN.md, issue 5 point 6): real
  * `node dist/src/main.js` processes (dist/ is built before jest runs), all on one database cloned
  * from the migrated template, killed in afterAll whatever happens.
  */
-const ROOT = path.resolve(__dirname, '..');
-const MAIN = path.join(ROOT, 'dist/src/main.js');
-const HARD_TIMEOUT_MS = 90_000;
 const TICK_QUEUE = 'license-sync-tick';
 const ALERTS_QUEUE = 'alerts-evaluate';
 /** Every minute: each timekeeper check finds the tick due, so only the cross-instance guard keeps it single. */
 const TICK_CRON = '* * * * *';
 
 jest.setTimeout(60_000);
-
-// ---- process helpers (as in startup.e2e.test.ts) ------------------------------------------------
-
-function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const key of ['PATH', 'HOME', 'LANG', 'TMPDIR']) if (process.env[key] !== undefined) env[key] = process.env[key];
-  return { ...env, ...extra };
-}
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface LogLine {
-  msg?: string;
-  [key: string]: unknown;
-}
-
-class Proc {
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<Exit>;
-  private exit: Exit | null = null;
-  private readonly listeners = new Set<() => void>();
-  private readonly hardTimer: NodeJS.Timeout;
-
-  constructor(readonly child: ChildProcess) {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stdout += chunk;
-      this.notify();
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderr += chunk;
-      this.notify();
-    });
-    this.exited = new Promise((resolve) => {
-      child.on('close', (code, signal) => {
-        this.exit = { code, signal };
-        clearTimeout(this.hardTimer);
-        this.notify();
-        resolve(this.exit);
-      });
-    });
-    this.hardTimer = setTimeout(() => killGroup(child), HARD_TIMEOUT_MS);
-    this.hardTimer.unref();
-  }
-
-  get alive(): boolean {
-    return this.exit === null;
-  }
-
-  logLines(): LogLine[] {
-    return this.stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .flatMap((line) => {
-        try {
-          return [JSON.parse(line) as LogLine];
-        } catch {
-          return [];
-        }
-      });
-  }
-
-  waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const value = probe();
-        if (value !== undefined) {
-          done();
-          resolve(value);
-        } else if (!this.alive) {
-          done();
-          reject(new Error(`process exited (${JSON.stringify(this.exit)}) before ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out waiting for ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      this.listeners.add(check);
-      check();
-    });
-  }
-
-  listening(timeoutMs: number): Promise<string> {
-    return this.waitFor(
-      'the "listening on" log line',
-      () => this.logLines().find((l) => l.msg?.includes('listening on') && typeof l.url === 'string')?.url as string | undefined,
-      timeoutMs,
-    );
-  }
-
-  private notify(): void {
-    for (const listener of [...this.listeners]) listener();
-  }
-}
-
-const started = new Set<Proc>();
-
-function spawnNode(script: string, env: NodeJS.ProcessEnv): Proc {
-  const proc = new Proc(spawn(process.execPath, [script], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }));
-  started.add(proc);
-  return proc;
-}
-
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // the group is gone already
-  }
-}
 
 // ---- HTTP and SQL helpers -----------------------------------------------------------------------
 
@@ -271,7 +148,7 @@ describe('two instances on one database', () => {
     // An earlier instance leaves the pg-boss schema and the schedules behind (as after a rolling
     // restart). Its timekeeper marked the cron as checked just now; forgetting that mark lets the
     // next instances' start-up checks find the tick due at once instead of in 30 s.
-    const earlier = spawnNode(MAIN, serverEnv());
+    const earlier = spawnNode(MAIN, [], serverEnv());
     await earlier.listening(30_000);
     earlier.child.kill('SIGTERM');
     expect(await earlier.exited).toEqual({ code: 0, signal: null });
@@ -279,8 +156,8 @@ describe('two instances on one database', () => {
     await sql(`do $$ begin if to_regclass('pgboss.version') is not null then update pgboss.version set cron_on = null; end if; end $$`);
 
     // Both start together, like `docker compose up --scale api=2`.
-    instanceA = spawnNode(MAIN, serverEnv());
-    instanceB = spawnNode(MAIN, serverEnv());
+    instanceA = spawnNode(MAIN, [], serverEnv());
+    instanceB = spawnNode(MAIN, [], serverEnv());
     [urlA, urlB] = await Promise.all([instanceA.listening(30_000), instanceB.listening(30_000)]);
   });
 

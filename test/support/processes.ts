@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/** Real server processes for tests that need them (start-up, shutdown, several instances). */
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const MAIN = path.join(ROOT, 'dist/src/main.js');
+/** A spawned process is killed after this long whatever happens. */
+export const HARD_TIMEOUT_MS = 90_000;
+
+export function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of ['PATH', 'HOME', 'LANG', 'TMPDIR']) if (process.env[key] !== undefined) env[key] = process.env[key];
+  return { ...env, ...extra };
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A spawned process whose output is kept, with helpers to wait on it. */
+export class Proc {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<Exit>;
+  private exit: Exit | null = null;
+  private readonly listeners = new Set<() => void>();
+  private readonly hardTimer: NodeJS.Timeout;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+      this.notify();
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+      this.notify();
+    });
+    this.exited = new Promise((resolve) => {
+      child.on('close', (code, signal) => {
+        this.exit = { code, signal };
+        clearTimeout(this.hardTimer);
+        this.notify();
+        resolve(this.exit);
+      });
+    });
+    this.hardTimer = setTimeout(() => killGroup(child), HARD_TIMEOUT_MS);
+    this.hardTimer.unref();
+  }
+
+  get alive(): boolean {
+    return this.exit === null;
+  }
+
+  /** pino's JSON log lines on stdout. */
+  logLines(): { msg?: string; [key: string]: unknown }[] {
+    return this.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as { msg?: string }];
+        } catch {
+          return [];
+        }
+      });
+  }
+
+  /** Resolves with the first value `probe` returns; rejects when the process exits first or time runs out. */
+  waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const value = probe();
+        if (value !== undefined) {
+          done();
+          resolve(value);
+        } else if (!this.alive) {
+          done();
+          reject(new Error(`process exited (${JSON.stringify(this.exit)}) before ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out waiting for ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  /** The URL from the "listening on" log line. */
+  listening(timeoutMs: number): Promise<string> {
+    return this.waitFor(
+      'the "listening on" log line',
+      () => this.logLines().find((l) => l.msg?.includes('listening on') && typeof l.url === 'string')?.url as string | undefined,
+      timeoutMs,
+    );
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+/** Every process spawned by this test file (jest gives each file its own module instance). */
+export const started = new Set<Proc>();
+
+/** Detached, so the process and anything it starts (an embedded PostgreSQL) share a group we can kill. */
+export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv): Proc {
+  const proc = new Proc(spawn(process.execPath, [script, ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }));
+  started.add(proc);
+  return proc;
+}
+
+export function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // the group is gone already
+  }
+}
+
