@@ -104,6 +104,26 @@ describe('rate limiting', () => {
     expect((await server.graphql('{ viewer { role } }', {}, server.token('PROVIDER_OPERATOR', undefined, { sub: 'calm-operator' }))).status).toBe(200);
   });
 
+  it('counts operations sent over the WebSocket against the same budget, refusing them with RATE_LIMITED', async () => {
+    const token = server.token('PROVIDER_OPERATOR', undefined, { sub: 'socket-operator' });
+    const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    const run = (): Promise<string | undefined> =>
+      new Promise((resolve) => {
+        client.subscribe({ query: '{ viewer { role } }' }, {
+          next: (r) => resolve(r.errors?.[0]?.extensions?.code as string | undefined),
+          error: (e) => resolve((Array.isArray(e) ? e[0] : e)?.extensions?.code as string | undefined),
+          complete: () => resolve(undefined),
+        });
+      });
+    try {
+      const codes: (string | undefined)[] = [];
+      for (let i = 0; i < 4; i++) codes.push(await run());
+      expect(codes).toEqual([undefined, undefined, undefined, 'RATE_LIMITED']);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('limits a tenant across its users, and leaves other tenants alone', async () => {
     const busy = await createTenant(server, 'busy-tenant');
     const calm = await createTenant(server, 'calm-tenant');

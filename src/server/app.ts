@@ -102,6 +102,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     verifier,
     introspection: !config.isProduction,
     limits: config.queryLimits,
+    rateLimits,
     log,
     contextFor: (v, id) => contextFor(v, id),
   });

@@ -24,6 +24,7 @@ import type { Logger } from '../logger';
 import { formatError } from './errors';
 import { GRAPHQL_PATH } from './http';
 import { assertCost, limitRules, type QueryLimits } from './limits';
+import type { RateLimits } from './rate-limit';
 
 /** graphql-ws close code for a refused or expired token (the protocol's "Forbidden"). */
 export const CLOSE_FORBIDDEN = 4403;
@@ -37,6 +38,8 @@ export interface WsDeps {
   introspection: boolean;
   /** The same depth, alias, token and cost limits as over HTTP. */
   limits: QueryLimits;
+  /** The same per-subject and per-tenant request budget as over HTTP (one operation = one request). */
+  rateLimits: RateLimits;
   log: Logger;
   contextFor: (viewer: Viewer, requestId: string) => RequestContext;
 }
@@ -104,7 +107,16 @@ export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } 
       },
       // Parse, validate and coerce variables here, so errors carry the same codes as over HTTP
       // (Apollo's pipeline is not on this path) and production refuses introspection here too.
-      onSubscribe: (_ctx, _id, payload) => prepareOperation(deps.schema, rules, deps.limits, payload),
+      onSubscribe: async (ctx, _id, payload) => {
+        if (ctx.extra.viewer) {
+          try {
+            await deps.rateLimits.check(ctx.extra.viewer);
+          } catch (err) {
+            return [err as GraphQLError];
+          }
+        }
+        return prepareOperation(deps.schema, rules, deps.limits, payload);
+      },
       onNext: (ctx, _id, _payload, _args, result) => {
         if (!('errors' in result) || !result.errors) return result;
         return { ...result, errors: result.errors.map((e) => formatWsError(e, deps.log, ctx.extra.viewer)) };
