@@ -243,16 +243,24 @@ export function loadVirtualAccountsOf(ctx: RequestContext, smartAccountId: strin
   );
 }
 
-export async function findSmartAccount(ctx: RequestContext, idArg: string): Promise<SmartAccount | null> {
-  const id = parseIdArg(idArg, 'SmartAccount', 'id');
+const SA_BY_ID = Symbol('smart-account-by-id');
+
+/** A smart account the viewer can see, or null; batched per request. */
+export function loadSmartAccount(ctx: RequestContext, id: string): Promise<SmartAccount | null> {
   const [scope, params] = scopeClause(ctx);
-  const rows = await inScope(ctx, (em) =>
-    sql<SmartAccountRow>(em, `select ${SA_COLUMNS} from smart_account where id = ?${scope}`, [id, ...params]),
+  return loadById(
+    ctx,
+    SA_BY_ID,
+    id,
+    (ids) =>
+      inScope(ctx, (em) =>
+        sql<SmartAccountRow>(em, `select ${SA_COLUMNS} from smart_account where id = any(?::uuid[])${scope}`, [pgArray(ids), ...params]),
+      ),
+    (r) => r.id,
+    SmartAccount.from,
   );
-  return rows[0] ? SmartAccount.from(rows[0]) : null;
 }
 
-/** The smart account of a virtual account the viewer can see. */
-export async function loadSmartAccount(ctx: RequestContext, id: string): Promise<SmartAccount | null> {
-  return findSmartAccount(ctx, id);
+export function findSmartAccount(ctx: RequestContext, idArg: string): Promise<SmartAccount | null> {
+  return loadSmartAccount(ctx, parseIdArg(idArg, 'SmartAccount', 'id'));
 }

@@ -264,18 +264,30 @@ export async function acknowledgeAlert(ctx: RequestContext, idArg: string): Prom
   return Alert.from(row);
 }
 
-export async function alertSummary(ctx: RequestContext, tenantId: string | null): Promise<AlertSummary> {
-  const rows = await inScope(ctx, (em) =>
-    sql<{ kind: AlertKind; severity: AlertSeverity; acknowledged: boolean; n: number }>(
+export interface AlertCountRow {
+  tenant_id: string | null;
+  kind: AlertKind;
+  severity: AlertSeverity;
+  acknowledged: boolean;
+  n: number;
+}
+
+/** Active alert counts grouped by tenant, in one statement (one tenant, or every tenant for providers). */
+export async function activeAlertCounts(ctx: RequestContext, tenantId: string | null): Promise<AlertCountRow[]> {
+  return inScope(ctx, (em) =>
+    sql<AlertCountRow>(
       em,
-      `select kind, severity, acknowledged_at is not null as acknowledged, count(*)::int as n from alert
-        where resolved_at is null ${tenantId ? 'and tenant_id = ?' : ''} group by 1, 2, 3`,
+      `select tenant_id, kind, severity, acknowledged_at is not null as acknowledged, count(*)::int as n from alert
+        where resolved_at is null ${tenantId ? 'and tenant_id = ?' : ''} group by 1, 2, 3, 4`,
       tenantId ? [tenantId] : [],
     ),
   );
+}
+
+export function summarizeAlerts(rows: readonly AlertCountRow[]): AlertSummary {
   const byKind = new Map<AlertKind, number>();
   for (const r of rows) byKind.set(r.kind, (byKind.get(r.kind) ?? 0) + r.n);
-  const sum = (f: (r: (typeof rows)[number]) => boolean): number => rows.filter(f).reduce((n, r) => n + r.n, 0);
+  const sum = (f: (r: AlertCountRow) => boolean): number => rows.filter(f).reduce((n, r) => n + r.n, 0);
   return {
     active: sum(() => true),
     critical: sum((r) => r.severity === AlertSeverity.CRITICAL),

@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../common/context';
 import { inScope } from '../../db/scope';
 import { sql } from '../../db/sql';
-import { alertSummary, reportingClock } from '../alerts/alert.service';
+import { activeAlertCounts, reportingClock, summarizeAlerts } from '../alerts/alert.service';
 import { ComplianceReason } from '../assignments/assignment.enums';
 import { loadEntitlement } from '../entitlements/entitlement.service';
 import { BillingType } from '../licenses/license.enums';
@@ -14,8 +14,8 @@ interface ReasonRow { tenant_id: string; reason: ComplianceReason; devices: numb
 interface ExpiryRow { tenant_id: string; within30: number; within90: number; expired: number }
 
 /**
- * The dashboard in four grouped statements (usage, devices, reasons, expiry), whatever the number
- * of tenants; per-tenant figures and provider totals are summed from the same rows.
+ * The dashboard in five grouped statements (usage, devices, reasons, expiry, alerts), whatever the
+ * number of tenants; per-tenant figures and provider totals are summed from the same rows.
  */
 export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string | null): Promise<LicenseDashboard> {
   const tenantId = await resolveTenantScope(ctx, tenantIdArg);
@@ -63,6 +63,8 @@ export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string
     ),
   }));
 
+  const alerts = await activeAlertCounts(ctx, tenantId);
+
   const build = async (only: string | null): Promise<LicenseDashboard> => {
     const mine = <T extends { tenant_id: string }>(rows: T[]): T[] => (only ? rows.filter((r) => r.tenant_id === only) : rows);
     const dashboard = new LicenseDashboard();
@@ -88,7 +90,8 @@ export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string
       within90Days: expiry.reduce((n, r) => n + r.within90, 0),
       expired: expiry.reduce((n, r) => n + r.expired, 0),
     };
-    dashboard.alerts = await alertSummary(ctx, only);
+    // Provider-wide alerts (no tenant) count in the overall view only.
+    dashboard.alerts = summarizeAlerts(only ? alerts.filter((r) => r.tenant_id === only) : alerts);
     dashboard.reportingClock = only ? await reportingClock(ctx, only) : null;
     dashboard.tenants = null;
     return dashboard;
