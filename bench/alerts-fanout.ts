@@ -1,15 +1,9 @@
 import 'reflect-metadata';
-import fs from 'node:fs';
-import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { mintToken } from '../src/auth/jwt';
 import { Role } from '../src/auth/roles';
-import { loadConfig } from '../src/config';
-import { openDatabase } from '../src/db/database';
-import { createLogger } from '../src/logger';
-import { startServer } from '../src/server/app';
+import { startBenchServer, writeResult } from './support';
 
 /**
  * Commit-to-delivery delay of alert events with many open subscriptions on one instance
@@ -18,7 +12,6 @@ import { startServer } from '../src/server/app';
  * a subscriber's graphql-ws client receives the event (after the server loaded the row through
  * that subscriber's tenant rules).
  */
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -27,33 +20,10 @@ const arg = (name: string, fallback: number): number => {
 async function main(): Promise<void> {
   const subscribers = arg('subscribers', 1000);
   const events = arg('events', 30);
-  const log = createLogger('warn');
-  const base = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET: SECRET, RATE_LIMIT_SUBJECT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0', SCHEDULER_ENABLED: 'false' });
-  let config = base;
-  if (base.databaseUrl) {
-    const admin = new pg.Client({ connectionString: base.databaseUrl });
-    await admin.connect();
-    const scratch = `slm_bench_${Date.now()}`;
-    await admin.query(`create database ${scratch}`);
-    await admin.end();
-    const url = new URL(base.databaseUrl);
-    url.pathname = `/${scratch}`;
-    config = { ...base, databaseUrl: url.toString() };
-  }
-  const db = await openDatabase(config, log);
-  const server = await startServer({ config, log, db });
-  const key = { kind: 'secret' as const, algorithms: ['HS256'] as ['HS256'], secret: SECRET, generated: false };
-  const provider = mintToken({ key, subject: 'bench', role: Role.PROVIDER_ADMIN, expiresInSec: 3600 });
-  const gql = async <T>(query: string, variables: Record<string, unknown>, token = provider): Promise<T> => {
-    const res = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { data?: T; errors?: unknown };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data as T;
-  };
+  const bench = await startBenchServer({ SCHEDULER_ENABLED: 'false' });
+  const { db, server } = bench;
+  const provider = bench.token(Role.PROVIDER_ADMIN);
+  const gql = <T>(query: string, variables: Record<string, unknown>): Promise<T> => bench.gql<T>(query, variables, provider);
 
   // A trial tenant with one pending assignment has an open UNRECONCILED_ASSIGNMENTS alert.
   const { createTenant } = await gql<{ createTenant: { id: string } }>('mutation($i: CreateTenantInput!) { createTenant(input: $i) { id } }', {
@@ -69,7 +39,7 @@ async function main(): Promise<void> {
   const owner = new pg.Client({ connectionString: db.ownerUrl });
   await owner.connect();
   const [alert] = (await owner.query<{ id: string; tenant_id: string }>("select id, tenant_id from alert where kind = 'UNRECONCILED_ASSIGNMENTS'")).rows;
-  const tenantToken = mintToken({ key, subject: 'bench-tenant', role: Role.TENANT_OPERATOR, tenantId: alert.tenant_id, expiresInSec: 3600 });
+  const tenantToken = bench.token(Role.TENANT_OPERATOR, alert.tenant_id);
 
   const wsUrl = server.url.replace('http://localhost', 'ws://127.0.0.1');
   const received: number[][] = Array.from({ length: events }, () => []);
@@ -119,19 +89,11 @@ async function main(): Promise<void> {
     peakRssMb: Math.round(Math.max(...rss) / 1024 / 1024),
   };
   console.table([result]);
-  const file = path.join(__dirname, '..', '..', 'bench', 'results', `alerts-fanout-${new Date().toISOString().slice(0, 10)}.json`);
-  fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), note: 'same process serves the subscribers; delay from COMMIT sent to event received', ...result }, null, 2));
+  writeResult('alerts-fanout', { note: 'same process serves the subscribers; delay from COMMIT sent to event received', ...result });
 
   for (const c of clients) await c.dispose();
   await owner.end();
-  await server.close();
-  await db.close();
-  if (base.databaseUrl && config.databaseUrl) {
-    const admin = new pg.Client({ connectionString: base.databaseUrl });
-    await admin.connect();
-    await admin.query(`drop database ${new URL(config.databaseUrl).pathname.slice(1)} with (force)`);
-    await admin.end();
-  }
+  await bench.close();
 }
 
 main().catch((err: unknown) => {

@@ -1,13 +1,7 @@
 import 'reflect-metadata';
-import fs from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
-import { mintToken } from '../src/auth/jwt';
 import { Role } from '../src/auth/roles';
-import { loadConfig } from '../src/config';
-import { openDatabase } from '../src/db/database';
-import { createLogger } from '../src/logger';
-import { startServer } from '../src/server/app';
+import { startBenchServer, writeResult } from './support';
 
 /**
  * Bulk assignment against the raw statement, in one run (`npm run bench:assign [-- --devices 10000]`):
@@ -15,38 +9,14 @@ import { startServer } from '../src/server/app';
  * hand-written set-based INSERT as the owner. Uses DATABASE_URL (a scratch database is created on it)
  * or the embedded PostgreSQL.
  */
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 
 async function main(): Promise<void> {
   const n = Number(process.argv[process.argv.indexOf('--devices') + 1]) || 10_000;
   const rounds = 3;
-  const log = createLogger('warn');
-  const base = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET: SECRET, RATE_LIMIT_SUBJECT_PER_MINUTE: '0', RATE_LIMIT_TENANT_PER_MINUTE: '0' });
-  let config = base;
-  if (base.databaseUrl) {
-    const scratch = `slm_bench_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: base.databaseUrl });
-    await admin.connect();
-    await admin.query(`create database ${scratch}`);
-    await admin.end();
-    const url = new URL(base.databaseUrl);
-    url.pathname = `/${scratch}`;
-    config = { ...base, databaseUrl: url.toString() };
-  }
-  const db = await openDatabase(config, log);
-  const server = await startServer({ config, log, db });
-  const key = { kind: 'secret' as const, algorithms: ['HS256'] as ['HS256'], secret: SECRET, generated: false };
-  const token = mintToken({ key, subject: 'bench', role: Role.PROVIDER_ADMIN, expiresInSec: 3600 });
-  const gql = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
-    const res = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { data?: T; errors?: unknown };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data as T;
-  };
+  const bench = await startBenchServer();
+  const { db } = bench;
+  const token = bench.token(Role.PROVIDER_ADMIN);
+  const gql = <T>(query: string, variables: Record<string, unknown>): Promise<T> => bench.gql<T>(query, variables, token);
 
   const { createTenant } = await gql<{ createTenant: { id: string } }>(
     'mutation($i: CreateTenantInput!) { createTenant(input: $i) { id } }',
@@ -108,17 +78,9 @@ async function main(): Promise<void> {
     allRawMs: rawMs.map(Math.round),
   };
   console.table([result]);
-  const file = path.join(__dirname, '..', '..', 'bench', 'results', `bulk-assign-${new Date().toISOString().slice(0, 10)}.json`);
-  fs.writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2));
+  writeResult('bulk-assign', result);
   await owner.end();
-  await server.close();
-  await db.close();
-  if (base.databaseUrl && config.databaseUrl) {
-    const admin = new pg.Client({ connectionString: base.databaseUrl });
-    await admin.connect();
-    await admin.query(`drop database ${new URL(config.databaseUrl).pathname.slice(1)} with (force)`);
-    await admin.end();
-  }
+  await bench.close();
 }
 
 main().catch((err: unknown) => {
