@@ -142,12 +142,11 @@ export async function evaluateAlerts(ctx: RequestContext, em: EntityManager, ten
   }
   const compliance = await sql<{ devices: number; reasons: Record<string, number> | null }>(
     em,
-    `select count(*)::int as devices,
+    `with c as (select reasons from tenant_compliance(?) where cardinality(reasons) > 0)
+     select (select count(*)::int from c) as devices,
             (select jsonb_object_agg(reason, n) from (
-               select r.reason, count(*)::int as n from device_compliance c cross join lateral unnest(c.reasons) r(reason)
-                where c.tenant_id = ? group by 1) x) as reasons
-       from device_compliance c where c.tenant_id = ? and cardinality(c.reasons) > 0`,
-    [tenantId, tenantId],
+               select r.reason, count(*)::int as n from c cross join lateral unnest(c.reasons) r(reason) group by 1) x) as reasons`,
+    [tenantId],
   );
   if (compliance[0].devices > 0) {
     const reasons = compliance[0].reasons ?? {};
