@@ -80,8 +80,8 @@ export interface ChildServer {
 }
 
 /** Starts `node <script>` with env and waits until GET <base>/readyz (or /healthz) answers 200. */
-export async function startChild(name: string, script: string, env: Record<string, string>, port: number): Promise<ChildServer> {
-  const child: ChildProcess = spawn(process.execPath, [script], {
+export async function startChild(name: string, script: string, env: Record<string, string>, port: number, nodeArgs: string[] = []): Promise<ChildServer> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, script], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -7,7 +7,8 @@ import { SCENARIOS, type BenchContext, type Row, type ScenarioName, type Sizes }
 import { seed } from './seed';
 
 /**
- * `npm run bench [-- --quick] [--scenario NAME ...] [--duration SECONDS] [--tenants N] [--devices N]`
+ * `npm run bench [-- --quick] [--scenario NAME ...] [--duration SECONDS] [--tenants N] [--devices N] [--profile]`
+ * (--profile: the server runs with --cpu-prof and writes bench/profiles/*.cpuprofile at the end)
  *
  * Seeds a scratch database (DATABASE_URL's server, else the embedded PostgreSQL), starts the real
  * server as its own process with production settings (JWT and RLS on) and the baseline server
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
       duration: { type: 'string' },
       tenants: { type: 'string' },
       devices: { type: 'string' },
+      profile: { type: 'boolean', default: false },
     },
   });
   const preset = values.quick ? QUICK : FULL;
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
       SCHEDULER_ENABLED: 'false',
       RATE_LIMIT_SUBJECT_PER_MINUTE: '0',
       RATE_LIMIT_TENANT_PER_MINUTE: '0',
-    }, await freePort());
+    }, await freePort(), values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'profiles')}`] : []);
     children.push(server);
     console.log(`server ready (pid ${server.pid}, ${Math.round(server.rssMb())} MB); seeding ${tenants} tenants, ${devices} devices`);
     const seeded = await seed(db.url, { tenants, devices });

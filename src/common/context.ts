@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../auth/viewer';
 import type { Config } from '../config';
+import type { RequestScope } from '../db/scope';
 import type { Logger } from '../logger';
 import type { AlertBus } from '../events/alert-bus';
 import type { Clock } from './clock';
@@ -24,6 +25,8 @@ export interface RequestContext {
   readonly requestId: string;
   readonly log: Logger;
   readonly app: AppRuntime;
+  /** HTTP requests: the shared transaction used once the operation is known to be a query. */
+  scope?: RequestScope;
   /** Per-request memo (DataLoaders and the like), keyed by the owning module. */
   readonly memo: Map<symbol, unknown>;
 }

@@ -3,22 +3,101 @@ import { isProviderRole } from '../auth/roles';
 import type { RequestContext } from '../common/context';
 import { InvariantError } from '../common/errors';
 
-/**
- * Runs `fn` in one transaction whose first statement tells PostgreSQL row-level security who is
- * asking. `set_config(..., true)` is transaction-local: the settings vanish at commit or rollback,
- * so a pooled connection never carries one request's tenant into the next.
- */
-export async function inScope<T>(ctx: RequestContext, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+const SCOPE_SQL = "select set_config('app.tenant_id', ?, true), set_config('app.role', ?, true), set_config('app.now', ?, true)";
+
+function scopeParams(ctx: RequestContext): string[] {
   const { viewer } = ctx;
   if (!isProviderRole(viewer.role) && !viewer.tenantId) {
     throw new InvariantError(`viewer ${viewer.subject} has tenant role ${viewer.role} but no tenant`);
   }
+  return [viewer.tenantId ?? '', viewer.role, ctx.app.clock.pinnedForSql()];
+}
+
+/**
+ * Runs `fn` in a transaction whose first statement tells PostgreSQL row-level security who is
+ * asking. `set_config(..., true)` is transaction-local: the settings vanish at commit or rollback,
+ * so a pooled connection never carries one request's tenant into the next.
+ *
+ * Inside a GraphQL query operation every call shares the request's one transaction (RequestScope),
+ * so a page and the batches its fields load cost one BEGIN and one COMMIT, not one per batch.
+ * Mutations, subscriptions and background work get a transaction per call, as before.
+ */
+export async function inScope<T>(ctx: RequestContext, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+  const params = scopeParams(ctx);
+  if (ctx.scope?.usable) return ctx.scope.run(fn);
   return ctx.em.transactional(async (em) => {
-    await em.execute(
-      "select set_config('app.tenant_id', ?, true), set_config('app.role', ?, true), set_config('app.now', ?, true)",
-      [viewer.tenantId ?? '', viewer.role, ctx.app.clock.pinnedForSql()],
-      'get',
-    );
+    await em.execute(SCOPE_SQL, params, 'get');
     return fn(em);
   });
+}
+
+/**
+ * The one transaction of a read-only request, begun on first use and committed when the response
+ * is sent (after every call that is using it has finished). Calls that arrive after closing began
+ * (a resolver still running after a sibling's error ended the operation) fall back to their own
+ * transaction. Statements keep READ COMMITTED semantics: each sees what was committed before it.
+ */
+export class RequestScope {
+  private enabled = false;
+  private closing = false;
+  private opened?: Promise<EntityManager>;
+  private active = 0;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly root: EntityManager,
+    private readonly params: () => string[],
+  ) {}
+
+  /** Called once the operation is known to be a query. */
+  enable(): void {
+    this.enabled = true;
+  }
+
+  get usable(): boolean {
+    return this.enabled && !this.closing;
+  }
+
+  async run<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    this.active += 1;
+    try {
+      this.opened ??= this.open();
+      return await fn(await this.opened);
+    } finally {
+      this.active -= 1;
+      if (this.active === 0) for (const wake of this.idle.splice(0)) wake();
+    }
+  }
+
+  /** Commits (after in-flight calls finish); a failed statement has already doomed it to roll back. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (!this.opened) return;
+    while (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    const em = await this.opened.catch(() => undefined);
+    this.opened = undefined;
+    if (!em) return;
+    try {
+      await em.commit();
+    } catch {
+      await em.rollback().catch(() => undefined);
+    }
+  }
+
+  private async open(): Promise<EntityManager> {
+    const em = this.root.fork();
+    await em.begin();
+    try {
+      await em.execute(SCOPE_SQL, this.params(), 'get');
+    } catch (err) {
+      await em.rollback().catch(() => undefined);
+      throw err;
+    }
+    return em;
+  }
+}
+
+/** The request scope of an HTTP request's context (see RequestScope). */
+export function requestScope(ctx: RequestContext): RequestScope {
+  return new RequestScope(ctx.em, () => scopeParams(ctx));
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { TokenVerifier } from '../auth/jwt';
 import { resolveJwtKey } from '../auth/keys';
@@ -9,6 +10,7 @@ import type { Viewer } from '../auth/viewer';
 import type { Config } from '../config';
 import type { AppRuntime, RequestContext } from '../common/context';
 import { createRuntime } from './runtime';
+import { requestScope } from '../db/scope';
 import type { Database } from '../db/database';
 import { startScheduler, type Scheduler } from '../jobs/scheduler';
 import type { Logger } from '../logger';
@@ -63,11 +65,17 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     hideSchemaDetailsFromClientErrors: true,
     formatError,
     plugins: [
+      // No HTTP caching of GraphQL answers (they are per token); the default plugin would hook every field.
+      ApolloServerPluginCacheControlDisabled(),
       {
         async requestDidStart() {
           return {
-            async didResolveOperation({ document, request, schema: opSchema }) {
+            async didResolveOperation({ document, request, schema: opSchema, operation, contextValue }) {
               assertCost(opSchema, document, request.variables, request.operationName, config.queryLimits.maxCost);
+              if (operation?.operation === 'query') contextValue.scope?.enable();
+            },
+            async willSendResponse({ contextValue }) {
+              await contextValue.scope?.close();
             },
             async didEncounterErrors({ errors, contextValue }) {
               for (const err of errors) {
@@ -91,7 +99,9 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     contextFor: async (req) => {
       const viewer = verifier.viewerFromAuthorization(req.headers.authorization);
       await rateLimits.check(viewer);
-      return contextFor(viewer, String(req.id ?? randomUUID()), req.log);
+      const ctx = contextFor(viewer, String(req.id ?? randomUUID()), req.log);
+      ctx.scope = requestScope(ctx);
+      return ctx;
     },
   });
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }));

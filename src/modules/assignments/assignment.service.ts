@@ -6,7 +6,7 @@ import { loadById, loadGroup } from '../../common/loaders';
 import { parseIdArg, toGlobalId } from '../../common/global-id';
 import { withIdempotency } from '../../common/idempotency';
 import { inScope } from '../../db/scope';
-import { pgArray, sql } from '../../db/sql';
+import { pgArray, prepared, sql } from '../../db/sql';
 import { evaluateAlerts } from '../alerts/alert.service';
 import { recordAudit } from '../audit/audit.service';
 import { DeviceKind } from '../devices/device.enums';
@@ -502,7 +502,7 @@ export function loadCurrentAssignments(ctx: RequestContext, deviceId: string): P
     deviceId,
     (ids) =>
       inScope(ctx, (em) =>
-        sql<AssignmentRow>(
+        prepared<AssignmentRow>(
           em,
           `select ${ASSIGNMENT_COLUMNS} from assignment a
             where a.device_id = any(?::uuid[]) and a.released_at is null${scope} order by a.category, a.id`,

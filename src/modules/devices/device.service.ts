@@ -1,10 +1,10 @@
-import type { FilterQuery } from '@mikro-orm/core';
 import type { RequestContext } from '../../common/context';
 import { loadById } from '../../common/loaders';
 import { parseIdArg } from '../../common/global-id';
 import { badInput } from '../../common/errors';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
+import { prepared, sql } from '../../db/sql';
 import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
 import { DeviceEntity } from './device.entity';
 import { invalidDevices, noDevices, tooManyDevices } from './device.errors';
@@ -77,6 +77,13 @@ export async function registerDevices(ctx: RequestContext, input: RegisterDevice
   };
 }
 
+const DEVICE_COLUMNS = `d.id, d.tenant_id, d.uuid, d.hostname, d.system_ip, d.model, d.kind, d.mode, d.software_version,
+  d.site_id, d.hsec_compatible, d.created_at, d.updated_at`;
+
+/**
+ * A keyset page of devices ordered by (hostname, id) and the total matching the filter, in one
+ * statement (the count is an uncorrelated sub-select, evaluated once).
+ */
 export async function listDevices(
   ctx: RequestContext,
   args: { tenantId?: string | null; filter?: DeviceFilter | null; first?: number | null; after?: string | null },
@@ -84,19 +91,19 @@ export async function listDevices(
   const limit = pageSize(args.first);
   const after = decodeCursor(args.after, CURSOR);
   const tenantId = await resolveTenantScope(ctx, args.tenantId);
-  const where: FilterQuery<DeviceEntity> = filterToWhere(tenantId, args.filter);
-  const page: FilterQuery<DeviceEntity> = after
-    ? {
-        $and: [
-          where,
-          { $or: [{ hostname: { $gt: String(after[0]) } }, { hostname: String(after[0]), id: { $gt: String(after[1]) } }] },
-        ],
-      }
-    : where;
+  const filter = filterToSql(tenantId, args.filter);
+  const keyset = after ? ' and (d.hostname, d.id) > (?, ?::uuid)' : '';
   return inScope(ctx, async (em) => {
-    const rows = await em.find(DeviceEntity, page, { orderBy: { hostname: 'asc', id: 'asc' }, limit: limit + 1 });
-    const totalCount = await em.count(DeviceEntity, where);
-    return toConnection(rows, limit, totalCount, CURSOR, (r) => [r.hostname, r.id], Device.from);
+    const rows = await prepared<Omit<DeviceRow, 'inserted'> & { total_count: number }>(
+      em,
+      `select ${DEVICE_COLUMNS}, (select count(*)::int from device d where ${filter.where}) as total_count
+         from device d where ${filter.where}${keyset} order by d.hostname, d.id limit ?`,
+      [...filter.params, ...filter.params, ...(after ? [String(after[0]), String(after[1])] : []), limit + 1],
+    );
+    const totalCount =
+      rows[0]?.total_count ??
+      (after ? (await sql<{ n: number }>(em, `select count(*)::int as n from device d where ${filter.where}`, filter.params))[0].n : 0);
+    return toConnection(rows, limit, totalCount, CURSOR, (r) => [r.hostname, r.id], (r) => Device.from(fromRow({ ...r, inserted: false })));
   });
 }
 
@@ -121,20 +128,25 @@ export async function findDevice(ctx: RequestContext, idArg: string): Promise<De
 
 const MAX_FILTER_LENGTH = 100;
 
-function filterToWhere(tenantId: string | null, filter: DeviceFilter | null | undefined): FilterQuery<DeviceEntity> {
-  const where: FilterQuery<DeviceEntity> & Record<string, unknown> = tenantId ? { tenantId } : {};
-  if (!filter) return where;
+function filterToSql(tenantId: string | null, filter: DeviceFilter | null | undefined): { where: string; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  const add = (condition: string, value: unknown): void => {
+    conditions.push(condition);
+    params.push(value);
+  };
+  if (tenantId) add('d.tenant_id = ?', tenantId);
   for (const key of ['model', 'search'] as const) {
-    const value = filter[key];
+    const value = filter?.[key];
     if (value != null && value.length > MAX_FILTER_LENGTH) {
       throw badInput(`filter.${key} must be at most ${MAX_FILTER_LENGTH} characters`, { argumentName: `filter.${key}` });
     }
   }
-  if (filter.kind) where.kind = filter.kind;
-  if (filter.mode) where.mode = filter.mode;
-  if (filter.model) where.model = filter.model;
-  if (filter.search) where.hostname = { $ilike: `%${escapeLike(filter.search)}%` };
-  return where;
+  if (filter?.kind) add('d.kind = ?', filter.kind);
+  if (filter?.mode) add('d.mode = ?', filter.mode);
+  if (filter?.model) add('d.model = ?', filter.model);
+  if (filter?.search) add("d.hostname ilike ? escape '\\'", `%${escapeLike(filter.search)}%`);
+  return { where: conditions.length ? conditions.join(' and ') : 'true', params };
 }
 
 function escapeLike(s: string): string {

@@ -6,7 +6,7 @@ import { badInput, notFound } from '../../common/errors';
 import { parseIdArg } from '../../common/global-id';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
-import { pgArray, sql } from '../../db/sql';
+import { pgArray, prepared, sql } from '../../db/sql';
 import { evaluateAlerts } from '../alerts/alert.service';
 import { recordAudit } from '../audit/audit.service';
 import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
@@ -180,7 +180,7 @@ export function loadLicense(ctx: RequestContext, id: string): Promise<License | 
     id,
     (ids) =>
       inScope(ctx, (em) =>
-        sql<LicenseRow>(em, `${LICENSE_SELECT} where l.id = any(?::uuid[])${scoped ? ' and l.tenant_id = ?' : ''}`, [
+        prepared<LicenseRow>(em, `${LICENSE_SELECT} where l.id = any(?::uuid[])${scoped ? ' and l.tenant_id = ?' : ''}`, [
           pgArray(ids),
           ...(scoped ? [scoped] : []),
         ]),
