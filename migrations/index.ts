@@ -4,6 +4,7 @@ import { Migration20261128100000Licenses } from './Migration20261128100000Licens
 import { Migration20261128200000Sync } from './Migration20261128200000Sync';
 import { Migration20261128300000Alerts } from './Migration20261128300000Alerts';
 import { Migration20261128420000TenantCompliance } from './Migration20261128420000TenantCompliance';
+import { Migration20261128430000RlsInitPlans } from './Migration20261128430000RlsInitPlans';
 
 /**
  * Every migration, in order. Listed explicitly (rather than globbed from a folder) so the same
@@ -15,4 +16,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261128200000Sync', class: Migration20261128200000Sync },
   { name: 'Migration20261128300000Alerts', class: Migration20261128300000Alerts },
   { name: 'Migration20261128420000TenantCompliance', class: Migration20261128420000TenantCompliance },
+  { name: 'Migration20261128430000RlsInitPlans', class: Migration20261128430000RlsInitPlans },
 ];
