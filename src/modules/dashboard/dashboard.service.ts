@@ -33,25 +33,27 @@ export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string
         group by 1, 2, 3`,
       params,
     ),
-    devices: await sql<DeviceRow>(
-      em,
-      `select c.tenant_id, count(*)::int as total,
-              count(*) filter (where cardinality(c.reasons) = 0)::int as compliant,
-              count(*) filter (where dna.status = 'ACTIVE')::int as licensed,
-              count(*) filter (where dna.status = 'PENDING_RECONCILIATION')::int as pending
-         from device_compliance c
-         left join assignment dna on dna.tenant_id = c.tenant_id and dna.device_id = c.device_id
-               and dna.category = 'DNA' and dna.released_at is null
-         ${where('c.tenant_id')} group by 1`,
-      params,
-    ),
-    reasons: await sql<ReasonRow>(
-      em,
-      `select c.tenant_id, r.reason, count(*)::int as devices
-         from device_compliance c cross join lateral unnest(c.reasons) as r(reason)
-         ${where('c.tenant_id')} group by 1, 2`,
-      params,
-    ),
+    // One pass over the compliance view feeds both the device totals and the reason counts.
+    ...(
+      await sql<{ devices: DeviceRow[] | null; reasons: ReasonRow[] | null }>(
+        em,
+        `with c as materialized (
+           select c.tenant_id, c.device_id, c.reasons from device_compliance c ${where('c.tenant_id')}),
+         totals as (
+           select c.tenant_id, count(*)::int as total,
+                  count(*) filter (where cardinality(c.reasons) = 0)::int as compliant,
+                  count(*) filter (where dna.status = 'ACTIVE')::int as licensed,
+                  count(*) filter (where dna.status = 'PENDING_RECONCILIATION')::int as pending
+             from c
+             left join assignment dna on dna.tenant_id = c.tenant_id and dna.device_id = c.device_id
+                   and dna.category = 'DNA' and dna.released_at is null
+            group by 1),
+         reasons as (
+           select c.tenant_id, r.reason, count(*)::int as devices from c cross join lateral unnest(c.reasons) as r(reason) group by 1, 2)
+         select (select json_agg(totals) from totals) as devices, (select json_agg(reasons) from reasons) as reasons`,
+        params,
+      )
+    ).map((r) => ({ devices: r.devices ?? [], reasons: r.reasons ?? [] }))[0],
     expiry: await sql<ExpiryRow>(
       em,
       `select l.tenant_id,
