@@ -166,19 +166,21 @@ async function assignInTransaction(
        select d.id, d.uuid, d.hostname, d.kind, d.mode, d.software_version, d.hsec_compatible
          from device d where d.tenant_id = ? and d.id = any(?::uuid[])
         order by d.id for update
-     ), checked as (
-       select k.kind, k.mode, k.software_version, k.hsec_compatible,
-              entitlement_problems(e, k.kind, k.mode, k.software_version, k.hsec_compatible) as problems
+     ), inapplicable as materialized (
+       -- materialized: inlined, the planner would check each device again
+       select k.kind, k.mode, k.software_version, k.hsec_compatible, p.problems
          from (select distinct kind, mode, software_version, hsec_compatible from locked) k cross join entitlement e
-        where e.id = ?
+        cross join lateral (select entitlement_problems(e, k.kind, k.mode, k.software_version, k.hsec_compatible) as problems) p
+        where e.id = ? and cardinality(p.problems) > 0
      )
      select (select count(*)::int from locked) as found,
-            (select coalesce(json_agg(json_build_object('id', l.id, 'uuid', l.uuid, 'hostname', l.hostname, 'kind', l.kind,
-                                                        'mode', l.mode, 'software_version', l.software_version, 'problems', c.problems)
-                                      order by l.id), '[]')
-               from locked l
-               join checked c on (c.kind, c.mode, c.software_version, c.hsec_compatible) = (l.kind, l.mode, l.software_version, l.hsec_compatible)
-              where cardinality(c.problems) > 0) as inapplicable`,
+            case when exists (select 1 from inapplicable) then
+              (select json_agg(json_build_object('id', l.id, 'uuid', l.uuid, 'hostname', l.hostname, 'kind', l.kind,
+                                                 'mode', l.mode, 'software_version', l.software_version, 'problems', i.problems)
+                               order by l.id)
+                 from locked l
+                 join inapplicable i on (i.kind, i.mode, i.software_version, i.hsec_compatible) = (l.kind, l.mode, l.software_version, l.hsec_compatible))
+            else '[]' end as inapplicable`,
     [tenantId, ids, entitlement.id],
   );
   if (lock.found !== deviceIds.length) {
