@@ -156,11 +156,11 @@ async function assignInTransaction(
   const ids = pgArray(deviceIds);
   // Lock order, everywhere: devices (by id), then license lines (by id). Concurrent calls touching
   // the same devices serialize here; the statements after it see what the earlier call committed.
-  // Only a count and the inapplicable devices come back; applicability is computed once per
-  // distinct (kind, mode, release, HSEC) rather than once per device.
+  // Only a count comes back, plus the inapplicable devices (applicability is computed once per
+  // distinct kind, mode, release and HSEC capability) and, when some are missing, the ids found.
   const {
     rows: [lock],
-  } = await bulkSql<{ found: number; inapplicable: InapplicableRow[] }>(
+  } = await bulkSql<{ found: number; found_ids: string[] | null; inapplicable: InapplicableRow[] }>(
     em,
     `with locked as materialized (
        select d.id, d.uuid, d.hostname, d.kind, d.mode, d.software_version, d.hsec_compatible
@@ -174,6 +174,7 @@ async function assignInTransaction(
         where e.id = ? and cardinality(p.problems) > 0
      )
      select (select count(*)::int from locked) as found,
+            case when (select count(*) from locked) < ?::int then (select array_agg(l.id) from locked l) end as found_ids,
             case when exists (select 1 from inapplicable) then
               (select json_agg(json_build_object('id', l.id, 'uuid', l.uuid, 'hostname', l.hostname, 'kind', l.kind,
                                                  'mode', l.mode, 'software_version', l.software_version, 'problems', i.problems)
@@ -181,11 +182,10 @@ async function assignInTransaction(
                  from locked l
                  join inapplicable i on (i.kind, i.mode, i.software_version, i.hsec_compatible) = (l.kind, l.mode, l.software_version, l.hsec_compatible))
             else '[]' end as inapplicable`,
-    [tenantId, ids, entitlement.id],
+    [tenantId, ids, entitlement.id, deviceIds.length],
   );
   if (lock.found !== deviceIds.length) {
-    const { rows: visible } = await bulkSql<{ id: string }>(em, 'select id from device where tenant_id = ? and id = any(?::uuid[])', [tenantId, ids]);
-    const found = new Set(visible.map((d) => d.id));
+    const found = new Set(lock.found_ids ?? []);
     // Another tenant's device is reported exactly like one that does not exist.
     throw devicesNotFound(deviceIds.filter((id) => !found.has(id)).map((id) => toGlobalId('Device', id)));
   }
@@ -269,12 +269,13 @@ async function assignInTransaction(
     }
   }
 
-  let firstOfRun = 1;
-  const bounds = runs.map((r) => {
-    const range = { first: firstOfRun, last: firstOfRun + r.count - 1 };
-    firstOfRun += r.count;
-    return range;
-  });
+  // Run i covers the devices numbered first[i]..last[i] (1-based, in toAssign order).
+  const first: number[] = [];
+  const last: number[] = [];
+  for (const r of runs) {
+    first.push((last.at(-1) ?? 0) + 1);
+    last.push((last.at(-1) ?? 0) + r.count);
+  }
   const inserted = toAssign.length
     ? await bulkSql<AssignmentRow>(
         em,
@@ -285,8 +286,8 @@ async function assignInTransaction(
          ${withRows ? `returning ${ASSIGNMENT_COLUMNS}` : ''}`,
         [
           tenantId, entitlement.id, category, input.billingType ?? null, status, ctx.viewer.subject,
-          pgArray(toAssign),
-          pgArray(runs.map((r) => r.licenseId)), `{${bounds.map((b) => b.first).join(',')}}`, `{${bounds.map((b) => b.last).join(',')}}`,
+          toAssign.length === deviceIds.length ? ids : pgArray(toAssign),
+          pgArray(runs.map((r) => r.licenseId)), `{${first.join(',')}}`, `{${last.join(',')}}`,
         ],
       )
     : { rows: [], rowCount: 0 };
