@@ -50,6 +50,11 @@ const DEVICES = `query($first: Int) {
   }
 }`;
 const LICENSES = `query { licenses(first: 100) { edges { node { id quantity inUse available billingType } } } }`;
+/** assignLicenses asking for the counts only: the server builds no assignment objects for it. */
+const ASSIGN_COUNTS = `mutation($input: AssignLicensesInput!) { assignLicenses(input: $input) { assigned replaced unchanged pending replayed } }`;
+const ASSIGN_BY_FRAGMENT = `mutation($input: AssignLicensesInput!) { assignLicenses(input: $input) { ...Outcome } }
+  fragment Outcome on AssignLicensesPayload { unchanged ... on AssignLicensesPayload { assignments { device { id } license { id } } } }`;
+type Counts = Omit<AssignPayload, 'assignments'>;
 const AUDIT = `query { auditEvents(first: 100) { edges { node { action targetType targetIds actorSubject details } } } }`;
 
 interface ReleasePayload {
@@ -112,6 +117,8 @@ describe('license assignment', () => {
     const data = await gqlData<{ auditEvents: { edges: { node: AuditNode }[] } }>(server, AUDIT, {}, tenant.operator);
     return data.auditEvents.edges.map((e) => e.node).filter((n) => action === undefined || n.action === action);
   };
+  const assignCounts = async (token: string, input: Record<string, unknown>): Promise<Counts> =>
+    (await gqlData<{ assignLicenses: Counts }>(server, ASSIGN_COUNTS, { input }, token)).assignLicenses;
   /** Current DNA/HSEC rows per device, straight from the table. */
   const heldPerDevice = async (tenant: AccountTenant): Promise<Map<string, { dna: number; hsec: number }>> => {
     const rows = await server.sql<{ device_id: string; dna: number; hsec: number }>(
@@ -234,6 +241,50 @@ describe('license assignment', () => {
       const lines = await licensesOf(tenant);
       expect(lines.get(advLine)).toMatchObject({ inUse: 0, available: 1 });
       expect(lines.get(essLine)).toMatchObject({ inUse: 2, available: 0 });
+    });
+
+    it('counts, releases, binds and audits exactly the same when the caller selects only the counts', async () => {
+      const tenant = await createAccountTenant(server, slug('counts-only'));
+      const [advLine, essLine, essLater] = await addLines(server, tenant, [
+        { tag: dnaTag('A', 'T1'), billingType: 'PREPAID', quantity: 1 },
+        { tag: dnaTag('E', 'T1'), billingType: 'PREPAID', quantity: 2, endInDays: 200 },
+        { tag: dnaTag('E', 'T1'), billingType: 'PREPAID', quantity: 2, endInDays: 400 },
+      ]);
+      const [d1, d2, d3] = await addDevices(server, tenant, 3);
+      await assign(server, tenant.operator, { deviceIds: [d1], level: 'ADVANTAGE', tier: 'T1' });
+
+      const res = await assignCounts(tenant.operator, { deviceIds: [d3, d1, d2], level: 'ESSENTIALS', tier: 'T1' });
+
+      expect(res).toEqual({ assigned: 3, replaced: 1, unchanged: 0, pending: 0, replayed: false });
+      // Input order over the earliest-ending line first: d3 and d1 on it, d2 on the later one.
+      const current = await currentAssignments(server, tenant);
+      expect(new Map(current.map((r) => [r.device_id, r.license_id]))).toEqual(
+        new Map([[dbId(d3), dbId(essLine)], [dbId(d1), dbId(essLine)], [dbId(d2), dbId(essLater)]]),
+      );
+      const lines = await licensesOf(tenant);
+      expect(lines.get(advLine)).toMatchObject({ inUse: 0 });
+      const [audited] = await auditOf(tenant, 'licenses.assigned');
+      expect(audited).toMatchObject({ targetIds: [d3, d1, d2], details: { replaced: 1, pending: 0, licenses: { [dbId(essLine)]: 2, [dbId(essLater)]: 1 } } });
+
+      expect(await assignCounts(tenant.operator, { deviceIds: [d1, d2, d3], level: 'ESSENTIALS', tier: 'T1' })).toEqual({
+        assigned: 0, replaced: 0, unchanged: 3, pending: 0, replayed: false,
+      });
+      // Selected through fragments, the assignments are there, in input order.
+      const viaFragment = await gqlData<{ assignLicenses: { unchanged: number; assignments: { device: { id: string }; license: { id: string } }[] } }>(
+        server, ASSIGN_BY_FRAGMENT, { input: { deviceIds: [d2, d3], level: 'ESSENTIALS', tier: 'T1' } }, tenant.operator,
+      );
+      expect(viaFragment.assignLicenses.assignments.map((a) => [a.device.id, a.license.id])).toEqual([[d2, essLater], [d3, essLine]]);
+    });
+
+    it('counts pending default entitlements of a trial tenant when the caller selects only the counts', async () => {
+      const tenant = await createTrialTenant(server, slug('counts-trial'));
+      const devices = await addDevices(server, tenant, 2);
+
+      expect(await assignCounts(tenant.operator, { deviceIds: devices, level: 'ADVANTAGE', tier: 'T1' })).toEqual({
+        assigned: 2, replaced: 0, unchanged: 0, pending: 2, replayed: false,
+      });
+      const current = await currentAssignments(server, tenant);
+      expect(current.map((r) => [r.status, r.license_id])).toEqual([['PENDING_RECONCILIATION', null], ['PENDING_RECONCILIATION', null]]);
     });
 
     it('lets a provider operator assign for a tenant named by tenantId', async () => {
@@ -529,6 +580,20 @@ describe('license assignment', () => {
       expect(await countRows(server, 'assignment', tenant)).toBe(rowsBefore);
       expect(await countRows(server, 'audit_event', tenant)).toBe(auditBefore);
       expect((await currentAssignments(server, tenant)).map((r) => r.device_id)).toEqual([dbId(d2)]);
+    });
+
+    it('replays the assignments to a retry that selects them when the first keyed call asked only for counts', async () => {
+      const tenant = await createAccountTenant(server, slug('idem-counts'));
+      const [line] = await addLines(server, tenant, [{ tag: dnaTag('A', 'T1'), billingType: 'PREPAID', quantity: 5 }]);
+      const [d1, d2] = await addDevices(server, tenant, 2);
+      const input = { deviceIds: [d2, d1], level: 'ADVANTAGE' as const, tier: 'T1' as const, idempotencyKey: 'counts-first' };
+      expect(await assignCounts(tenant.operator, input)).toMatchObject({ assigned: 2, replayed: false });
+
+      const retry = await assign(server, tenant.operator, input);
+
+      expect(retry).toMatchObject({ assigned: 2, replaced: 0, unchanged: 0, pending: 0, replayed: true });
+      expect(retry.assignments.map((a) => [a.device.id, a.license?.id, a.status])).toEqual([[d2, line, 'ACTIVE'], [d1, line, 'ACTIVE']]);
+      expect(new Set(retry.assignments.map((a) => dbId(a.id)))).toEqual(new Set((await currentAssignments(server, tenant)).map((r) => r.id)));
     });
 
     it('answers CONFLICT when a key is reused for a different request, and writes nothing', async () => {

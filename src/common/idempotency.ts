@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sql } from '../db/sql';
+import { bulkSql, sql } from '../db/sql';
 import { badInput, conflict } from './errors';
 
 const KEY_RE = /^[\x21-\x7e]{1,200}$/;
@@ -53,7 +53,8 @@ export async function withIdempotency<R>(
     return { result: previous.response, replayed: true };
   }
   const result = await run();
-  await sql(em, 'update idempotency_key set response = ?::jsonb where tenant_id = ? and operation = ? and key = ?', [
+  // Bound, not inlined: the stored result may be megabytes (10,000 assignments).
+  await bulkSql(em, 'update idempotency_key set response = ?::jsonb where tenant_id = ? and operation = ? and key = ?', [
     JSON.stringify(result),
     opts.tenantId,
     opts.operation,

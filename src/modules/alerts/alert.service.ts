@@ -50,17 +50,26 @@ async function factsOf(em: EntityManager, tenantId: string): Promise<Facts> {
                              (select max(acknowledged_at) from usage_report where tenant_id = ? and status = 'ACKNOWLEDGED'))) #>> '{}' as last_sync,
             r.status as last_run_status, r.id as last_run_id, r.error_message as last_run_error,
             to_json((select max(acknowledged_at) from usage_report where tenant_id = ? and status = 'ACKNOWLEDGED')) #>> '{}' as last_report,
-            to_json((select min(a.assigned_at) from assignment a left join license l on l.tenant_id = a.tenant_id and l.id = a.license_id
-                      where a.tenant_id = ? and a.released_at is null and coalesce(l.billing_type, a.billing_type, 'PREPAID') = 'PREPAID')) #>> '{}' as prepaid_since,
-            to_json((select min(a.assigned_at) from assignment a left join license l on l.tenant_id = a.tenant_id and l.id = a.license_id
-                      where a.tenant_id = ? and a.released_at is null and coalesce(l.billing_type, a.billing_type) = 'POSTPAID')) #>> '{}' as postpaid_since,
+            to_json(u.prepaid_since) #>> '{}' as prepaid_since,
+            to_json(u.postpaid_since) #>> '{}' as postpaid_since,
             to_json(app_now()) #>> '{}' as now,
             s.sync_required_days, s.sync_due_soon_days, s.prepaid_report_months, s.postpaid_report_months,
             s.license_expiring_days, s.unacknowledged_report_days,
-            (select count(*)::int from assignment where tenant_id = ? and status = 'PENDING_RECONCILIATION' and released_at is null) as pending
+            u.pending
        from license_sync_settings s
-       left join lateral (select id, status, error_message from sync_run where tenant_id = ? order by started_at desc, id desc limit 1) r on true`,
-    [tenantId, tenantId, tenantId, tenantId, tenantId, tenantId, tenantId, tenantId, tenantId],
+       left join lateral (select id, status, error_message from sync_run where tenant_id = ? order by started_at desc, id desc limit 1) r on true
+       -- Current assignments in one pass, grouped by line before the join: a billing type is
+       -- the line's, else the one asked for (pending), and is the same for a whole group.
+       cross join (
+         select min(g.since) filter (where coalesce(l.billing_type, g.billing_type, 'PREPAID') = 'PREPAID') as prepaid_since,
+                min(g.since) filter (where coalesce(l.billing_type, g.billing_type) = 'POSTPAID') as postpaid_since,
+                coalesce(sum(g.pending), 0)::int as pending
+           from (select a.license_id, a.billing_type, min(a.assigned_at) as since,
+                        count(*) filter (where a.status = 'PENDING_RECONCILIATION') as pending
+                   from assignment a where a.tenant_id = ? and a.released_at is null
+                  group by a.license_id, a.billing_type) g
+           left join license l on l.tenant_id = ? and l.id = g.license_id) u`,
+    [tenantId, tenantId, tenantId, tenantId, tenantId, tenantId, tenantId, tenantId],
   );
   return facts;
 }
@@ -140,6 +149,7 @@ export async function evaluateAlerts(ctx: RequestContext, em: EntityManager, ten
       message: `usage report generated ${r.generated_at.slice(0, 10)} has not been acknowledged; upload the license server's acknowledgement`,
       details: { usageReportId: toGlobalId('UsageReport', r.id), generatedAt: r.generated_at } });
   }
+  // The view is computed once (every device of the tenant) and both figures read from that.
   const compliance = await sql<{ devices: number; reasons: Record<string, number> | null }>(
     em,
     `with c as (select reasons from tenant_compliance(?) where cardinality(reasons) > 0)

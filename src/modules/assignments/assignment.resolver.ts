@@ -1,7 +1,9 @@
-import { Arg, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Authorized, Ctx, FieldResolver, Info, Mutation, Resolver, Root } from 'type-graphql';
 import { Role, Roles } from '../../auth/roles';
 import type { RequestContext } from '../../common/context';
 import { InvariantError } from '../../common/errors';
+import { selectsField } from '../../common/selection';
 import { findDevice } from '../devices/device.service';
 import { Device } from '../devices/device.types';
 import { loadEntitlement } from '../entitlements/entitlement.service';
@@ -24,8 +26,12 @@ import {
 export class AssignmentResolver {
   @Authorized(Roles.anyone)
   @Mutation(() => AssignLicensesPayload, { description: 'Assigns one license to up to 10,000 devices; all or nothing.' })
-  assignLicenses(@Ctx() ctx: RequestContext, @Arg('input', () => AssignLicensesInput) input: AssignLicensesInput): Promise<AssignLicensesPayload> {
-    return assignments.assignLicenses(ctx, input);
+  assignLicenses(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => AssignLicensesInput) input: AssignLicensesInput,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<AssignLicensesPayload> {
+    return assignments.assignLicenses(ctx, input, { withAssignments: selectsField(info, 'assignments') });
   }
 
   @Authorized(Roles.anyone)

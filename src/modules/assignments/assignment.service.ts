@@ -6,7 +6,7 @@ import { loadById, loadGroup } from '../../common/loaders';
 import { parseIdArg, toGlobalId } from '../../common/global-id';
 import { withIdempotency } from '../../common/idempotency';
 import { inScope } from '../../db/scope';
-import { pgArray, prepared, sql } from '../../db/sql';
+import { bulkSql, pgArray, prepared, sql } from '../../db/sql';
 import { evaluateAlerts } from '../alerts/alert.service';
 import { recordAudit } from '../audit/audit.service';
 import { DeviceKind } from '../devices/device.enums';
@@ -36,8 +36,18 @@ interface AssignResult {
 }
 
 export interface AssignOutcome extends Omit<AssignResult, 'rows'> {
+  /** Empty when the caller did not ask for them (see AssignOptions). */
   assignments: LicenseAssignment[];
   replayed: boolean;
+}
+
+export interface AssignOptions {
+  /**
+   * Build `assignments` (the caller selected them). Without it the call reads and returns no
+   * assignment rows at all, only the counts. A call with an idempotency key always builds them,
+   * because its stored result answers every retry, whatever the retry selects.
+   */
+  withAssignments: boolean;
 }
 
 interface Pool {
@@ -89,7 +99,11 @@ const PROBLEM_TEXT: Record<string, (e: EntitlementRow, d: { kind: string; mode: 
  * lock the devices, check applicability in SQL (entitlement_problems), lock the candidate license
  * lines, count their use, distribute, release replaced assignments and insert the new ones.
  */
-export async function assignLicenses(ctx: RequestContext, input: AssignLicensesInput): Promise<AssignOutcome> {
+export async function assignLicenses(
+  ctx: RequestContext,
+  input: AssignLicensesInput,
+  options: AssignOptions = { withAssignments: true },
+): Promise<AssignOutcome> {
   const deviceIds = parseDeviceIds(input.deviceIds);
   const selector = selectorOf(input);
   const tenantId = await requireTenantScope(ctx, input.tenantId);
@@ -107,10 +121,11 @@ export async function assignLicenses(ctx: RequestContext, input: AssignLicensesI
   const category = entitlement.category as unknown as AssignmentCategory;
   const { ...request } = input;
   delete request.idempotencyKey;
+  const withRows = options.withAssignments || input.idempotencyKey != null;
 
   const { result, replayed } = await inScope(ctx, (em) =>
     withIdempotency(em, { tenantId, operation: 'assignLicenses', key: input.idempotencyKey, request }, () =>
-      assignInTransaction(ctx, em, { tenantId, deviceIds, entitlement, category, input, virtualAccountId }),
+      assignInTransaction(ctx, em, { tenantId, deviceIds, entitlement, category, input, virtualAccountId, withRows }),
     ),
   );
   return {
@@ -133,34 +148,54 @@ async function assignInTransaction(
     category: AssignmentCategory;
     input: AssignLicensesInput;
     virtualAccountId: string | null;
+    withRows: boolean;
   },
 ): Promise<AssignResult> {
-  const { tenantId, deviceIds, entitlement, category, input } = o;
+  const { tenantId, deviceIds, entitlement, category, input, withRows } = o;
+  // One id list, sent once per statement as a bind parameter (db/sql.ts bulkSql).
+  const ids = pgArray(deviceIds);
   // Lock order, everywhere: devices (by id), then license lines (by id). Concurrent calls touching
   // the same devices serialize here; the statements after it see what the earlier call committed.
-  const devices = await sql<{ id: string; uuid: string; hostname: string; kind: string; mode: string; software_version: string; problems: string[] }>(
+  // Only a count comes back, plus the inapplicable devices (applicability is computed once per
+  // distinct kind, mode, release and HSEC capability) and, when some are missing, the ids found.
+  const {
+    rows: [lock],
+  } = await bulkSql<{ found: number; found_ids: string[] | null; inapplicable: InapplicableRow[] }>(
     em,
-    `select d.id, d.uuid, d.hostname, d.kind, d.mode, d.software_version,
-            entitlement_problems(e, d.kind, d.mode, d.software_version, d.hsec_compatible) as problems
-       from device d cross join entitlement e
-      where e.id = ? and d.tenant_id = ? and d.id = any(?::uuid[])
-      order by d.id for update of d`,
-    [entitlement.id, tenantId, pgArray(deviceIds)],
+    `with locked as materialized (
+       select d.id, d.uuid, d.hostname, d.kind, d.mode, d.software_version, d.hsec_compatible
+         from device d where d.tenant_id = ? and d.id = any(?::uuid[])
+        order by d.id for update
+     ), inapplicable as materialized (
+       -- materialized: inlined, the planner would check each device again
+       select k.kind, k.mode, k.software_version, k.hsec_compatible, p.problems
+         from (select distinct kind, mode, software_version, hsec_compatible from locked) k cross join entitlement e
+        cross join lateral (select entitlement_problems(e, k.kind, k.mode, k.software_version, k.hsec_compatible) as problems) p
+        where e.id = ? and cardinality(p.problems) > 0
+     )
+     select (select count(*)::int from locked) as found,
+            case when (select count(*) from locked) < ?::int then (select array_agg(l.id) from locked l) end as found_ids,
+            case when exists (select 1 from inapplicable) then
+              (select json_agg(json_build_object('id', l.id, 'uuid', l.uuid, 'hostname', l.hostname, 'kind', l.kind,
+                                                 'mode', l.mode, 'software_version', l.software_version, 'problems', i.problems)
+                               order by l.id)
+                 from locked l
+                 join inapplicable i on (i.kind, i.mode, i.software_version, i.hsec_compatible) = (l.kind, l.mode, l.software_version, l.hsec_compatible))
+            else '[]' end as inapplicable`,
+    [tenantId, ids, entitlement.id, deviceIds.length],
   );
-  if (devices.length !== deviceIds.length) {
-    const found = new Set(devices.map((d) => d.id));
+  if (lock.found !== deviceIds.length) {
+    const found = new Set(lock.found_ids ?? []);
     // Another tenant's device is reported exactly like one that does not exist.
     throw devicesNotFound(deviceIds.filter((id) => !found.has(id)).map((id) => toGlobalId('Device', id)));
   }
-  const inapplicable: InapplicableDevice[] = devices
-    .filter((d) => d.problems.length > 0)
-    .map((d) => ({
-      deviceId: toGlobalId('Device', d.id),
-      uuid: d.uuid,
-      hostname: d.hostname,
-      reasons: d.problems,
-      message: d.problems.map((p) => PROBLEM_TEXT[p]?.(entitlement, d) ?? p).join('; '),
-    }));
+  const inapplicable: InapplicableDevice[] = lock.inapplicable.map((d) => ({
+    deviceId: toGlobalId('Device', d.id),
+    uuid: d.uuid,
+    hostname: d.hostname,
+    reasons: d.problems,
+    message: d.problems.map((p) => PROBLEM_TEXT[p]?.(entitlement, d) ?? p).join('; '),
+  }));
   if (inapplicable.length > 0) throw notApplicable(entitlement.display_name, inapplicable);
   if (o.virtualAccountId) {
     const [va] = await sql<{ id: string }>(em, 'select id from virtual_account where tenant_id = ? and id = ?', [tenantId, o.virtualAccountId]);
@@ -168,9 +203,9 @@ async function assignInTransaction(
     if (!va) throw virtualAccountsNotFound([input.virtualAccountId ?? o.virtualAccountId]);
   }
 
-  const current = await sql<AssignmentRow & { matches: boolean }>(
+  const { rows: current } = await bulkSql<CurrentRow>(
     em,
-    `select ${ASSIGNMENT_COLUMNS},
+    `select ${withRows ? ASSIGNMENT_COLUMNS : 'a.id, a.device_id'},
             ((a.status = 'ACTIVE' and a.entitlement_id = ? and l.end_date >= app_now()::date
               and (?::text is null or l.billing_type = ?) and (?::uuid is null or l.virtual_account_id = ?)
               and (?::text is null or l.subscription_id = ?))
@@ -185,23 +220,26 @@ async function assignInTransaction(
       o.virtualAccountId, o.virtualAccountId,
       input.subscriptionId ?? null, input.subscriptionId ?? null,
       entitlement.id, input.billingType ?? null,
-      tenantId, pgArray(deviceIds), category,
+      tenantId, ids, category,
     ],
   );
   const currentByDevice = new Map(current.map((a) => [a.device_id, a]));
   const unchanged = deviceIds.filter((id) => currentByDevice.get(id)?.matches);
   const toAssign = deviceIds.filter((id) => !currentByDevice.get(id)?.matches);
-  const toRelease = toAssign.map((id) => currentByDevice.get(id)).filter((a): a is AssignmentRow & { matches: boolean } => !!a);
+  const toRelease = toAssign.map((id) => currentByDevice.get(id)).filter((a): a is CurrentRow => !!a);
 
   if (toRelease.length > 0) {
-    await sql(em, `update assignment set released_at = app_now(), released_by = ? where tenant_id = ? and id = any(?::uuid[])`, [
+    await bulkSql(em, `update assignment set released_at = app_now(), released_by = ? where tenant_id = ? and id = any(?::uuid[])`, [
       ctx.viewer.subject,
       tenantId,
       pgArray(toRelease.map((a) => a.id)),
     ]);
   }
 
-  let newRows: { device_id: string; license_id: string | null; status: AssignmentStatus }[] = [];
+  // The new rows: toAssign in input order, each bound to the license of its run (or, on trial,
+  // to none and pending reconciliation).
+  let status = AssignmentStatus.ACTIVE;
+  let runs: Run[] = [];
   if (toAssign.length > 0) {
     const [{ has_account: hasAccount }] = await sql<{ has_account: boolean }>(
       em,
@@ -214,7 +252,7 @@ async function assignInTransaction(
       if (o.virtualAccountId || input.subscriptionId) {
         throw badInput('the tenant has no smart account yet: virtualAccountId and subscriptionId cannot match anything');
       }
-      newRows = toAssign.map((id) => ({ device_id: id, license_id: null, status: AssignmentStatus.PENDING_RECONCILIATION }));
+      status = AssignmentStatus.PENDING_RECONCILIATION;
     } else {
       const pools = await lockPools(em, tenantId, [entitlement.id], {
         billingType: input.billingType ?? null,
@@ -227,22 +265,34 @@ async function assignInTransaction(
         const scope = input.billingType ? ` (${input.billingType})` : '';
         throw insufficientLicenses(entitlement.display_name, toAssign.length, toAssign.length - plan.shortfall, scope);
       }
-      newRows = toAssign.map((id, i) => ({ device_id: id, license_id: plan.licenseFor[i], status: AssignmentStatus.ACTIVE }));
+      runs = plan.runs;
     }
   }
 
-  const inserted = newRows.length
-    ? await sql<AssignmentRow>(
+  // Run i covers the devices numbered first[i]..last[i] (1-based, in toAssign order).
+  const first: number[] = [];
+  const last: number[] = [];
+  for (const r of runs) {
+    first.push((last.at(-1) ?? 0) + 1);
+    last.push((last.at(-1) ?? 0) + r.count);
+  }
+  const inserted = toAssign.length
+    ? await bulkSql<AssignmentRow>(
         em,
         `insert into assignment as a (tenant_id, device_id, entitlement_id, category, license_id, billing_type, status, assigned_by)
-         select ?, r.device_id, ?, ?, r.license_id, ?, r.status, ?
-           from jsonb_to_recordset(?::jsonb) as r(device_id uuid, license_id uuid, status text)
-         returning ${ASSIGNMENT_COLUMNS}`,
-        [tenantId, entitlement.id, category, input.billingType ?? null, ctx.viewer.subject, JSON.stringify(newRows)],
+         select ?, d.id, ?, ?, r.license_id, ?, ?, ?
+           from unnest(?::uuid[]) with ordinality as d(id, n)
+           left join unnest(?::uuid[], ?::int[], ?::int[]) as r(license_id, first_n, last_n) on d.n between r.first_n and r.last_n
+         ${withRows ? `returning ${ASSIGNMENT_COLUMNS}` : ''}`,
+        [
+          tenantId, entitlement.id, category, input.billingType ?? null, status, ctx.viewer.subject,
+          toAssign.length === deviceIds.length ? ids : pgArray(toAssign),
+          pgArray(runs.map((r) => r.licenseId)), `{${first.join(',')}}`, `{${last.join(',')}}`,
+        ],
       )
-    : [];
-  const pending = newRows.filter((r) => r.status === AssignmentStatus.PENDING_RECONCILIATION).length;
-  if (inserted.length > 0) {
+    : { rows: [], rowCount: 0 };
+  const pending = status === AssignmentStatus.PENDING_RECONCILIATION ? inserted.rowCount : 0;
+  if (inserted.rowCount > 0) {
     await recordAudit(ctx, em, {
       tenantId,
       action: 'licenses.assigned',
@@ -253,33 +303,51 @@ async function assignInTransaction(
         billingType: input.billingType ?? null,
         replaced: toRelease.length,
         pending,
-        licenses: countBy(newRows.map((r) => r.license_id).filter((id): id is string => id !== null)),
+        licenses: Object.fromEntries(runs.map((r) => [r.licenseId, r.count])),
       },
     });
   }
   await evaluateAlerts(ctx, em, tenantId);
-  const byDevice = new Map<string, AssignmentRow>([
-    ...current.filter((a) => a.matches).map((a) => [a.device_id, stripMatches(a)] as const),
-    ...inserted.map((a) => [a.device_id, a] as const),
-  ]);
+  let rows: AssignmentRow[] = [];
+  if (withRows) {
+    const byDevice = new Map<string, AssignmentRow>([
+      ...current.filter((a) => a.matches).map((a) => [a.device_id, stripMatches(a as AssignmentRow & { matches: boolean })] as const),
+      ...inserted.rows.map((a) => [a.device_id, a] as const),
+    ]);
+    rows = deviceIds.map((id) => byDevice.get(id) as AssignmentRow);
+  }
   return {
-    rows: deviceIds.map((id) => byDevice.get(id) as AssignmentRow),
-    assigned: inserted.length,
+    rows,
+    assigned: inserted.rowCount,
     replaced: toRelease.length,
     unchanged: unchanged.length,
     pending,
   };
 }
 
+/** A device's current assignment in the requested category: the full row when the caller wants rows. */
+type CurrentRow = Pick<AssignmentRow, 'id' | 'device_id'> & Partial<AssignmentRow> & { matches: boolean };
+
+/** A locked device the entitlement does not apply to, with the reason codes. */
+interface InapplicableRow {
+  id: string;
+  uuid: string;
+  hostname: string;
+  kind: string;
+  mode: string;
+  software_version: string;
+  problems: string[];
+}
+
+/** `count` consecutive devices (in input order) bound to one license line. */
+interface Run {
+  licenseId: string;
+  count: number;
+}
+
 function stripMatches(a: AssignmentRow & { matches?: boolean }): AssignmentRow {
   const { matches: _matches, ...row } = a;
   return row;
-}
-
-function countBy(values: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of values) out[v] = (out[v] ?? 0) + 1;
-  return out;
 }
 
 /**
@@ -318,16 +386,20 @@ async function lockPools(
 
 /**
  * Deterministic distribution: earliest-ending prepaid lines first, up to what each has left; then
- * postpaid lines (not capped; the earliest-ending one takes the rest).
+ * postpaid lines (not capped; the earliest-ending one takes the rest). Devices are taken in input
+ * order, so the result is a list of runs.
  */
-function distribute(pools: Pool[], count: number): { licenseFor: string[]; shortfall: number } {
-  const licenseFor: string[] = [];
+function distribute(pools: Pool[], count: number): { runs: Run[]; shortfall: number } {
+  const runs: Run[] = [];
+  let left = count;
   for (const pool of pools) {
-    if (licenseFor.length === count) break;
-    const room = pool.billing_type === BillingType.PREPAID ? Math.max(pool.quantity - pool.in_use, 0) : count - licenseFor.length;
-    for (let i = 0; i < room && licenseFor.length < count; i++) licenseFor.push(pool.id);
+    if (left === 0) break;
+    const room = pool.billing_type === BillingType.PREPAID ? Math.max(pool.quantity - pool.in_use, 0) : left;
+    const take = Math.min(room, left);
+    if (take > 0) runs.push({ licenseId: pool.id, count: take });
+    left -= take;
   }
-  return { licenseFor, shortfall: count - licenseFor.length };
+  return { runs, shortfall: left };
 }
 
 /** When no line is usable at all, say why (unmanaged virtual account, expired, not started) rather than "0 available". */

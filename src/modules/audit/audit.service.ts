@@ -5,7 +5,7 @@ import { parseIdArg } from '../../common/global-id';
 import type { Connection, CursorSpec } from '../../common/relay';
 import { newestFirstPage } from '../../db/pages';
 import { inScope } from '../../db/scope';
-import { pgArray, sql } from '../../db/sql';
+import { bulkSql, pgArray, sql } from '../../db/sql';
 import { resolveTenantScope } from '../tenants/tenant.service';
 import { AuditEvent, type AuditEventRow } from './audit.types';
 
@@ -25,7 +25,8 @@ export interface AuditRecord {
  * change does. One statement however many targets.
  */
 export async function recordAudit(ctx: RequestContext, em: EntityManager, event: AuditRecord): Promise<void> {
-  await sql(
+  // Bound, not inlined: targetIds may hold 10,000 ids (a bulk assignment).
+  await bulkSql(
     em,
     `insert into audit_event (tenant_id, actor_subject, actor_role, action, target_type, target_ids, details)
      values (?, ?, ?, ?, ?, ?::uuid[], ?::jsonb)`,
