@@ -50,12 +50,14 @@ export async function runUsageReportBench(opts: { databaseUrl: string; devices: 
   url.pathname = `/${scratch}`;
   const scratchUrl = url.toString();
   let child: ChildProcess | undefined;
+  let serverOutput = (): string => '';
   try {
     const port = await freePort();
     const started = await startServer(scratchUrl, port);
     child = started.child;
+    serverOutput = started.output;
     const origin = `http://127.0.0.1:${port}`;
-    const tenantId = await seed(scratchUrl, opts.devices);
+    const tenantId = await seedUsageTenant(scratchUrl, opts.devices);
     const token = mintToken({ key: KEY, subject: 'bench-provider-admin', role: Role.PROVIDER_ADMIN, expiresInSec: 3600 });
     const pid = child.pid as number;
 
@@ -103,6 +105,10 @@ export async function runUsageReportBench(opts: { databaseUrl: string; devices: 
       fileBytes: report.fileSize,
       download: { ...dl.figures, bytes: dl.result.bytes, digestMatches: dl.result.digest === report.fileDigest },
     };
+  } catch (err) {
+    const output = serverOutput();
+    if (output && err instanceof Error) err.message += `\nserver output (last 4000 characters):\n${output}`;
+    throw err;
   } finally {
     if (child) await stopServer(child);
     await adminQuery(opts.databaseUrl, `drop database if exists ${scratch} with (force)`);
@@ -159,9 +165,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startServer(databaseUrl: string, port: number): Promise<{ child: ChildProcess }> {
+async function startServer(databaseUrl: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
   const main = path.join(__dirname, '..', 'src', 'main.js');
-  const child = spawn(process.execPath, [main], {
+  // e.g. USAGE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
+  const nodeArgs = (process.env.USAGE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
@@ -195,7 +203,7 @@ async function startServer(databaseUrl: string, port: number): Promise<{ child: 
     }
     try {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      if (res.status === 200) return { child };
+      if (res.status === 200) return { child, output: () => output };
     } catch {
       // not listening yet
     }
@@ -213,7 +221,7 @@ async function stopServer(child: ChildProcess): Promise<void> {
 }
 
 /** One tenant, its smart account with a managed virtual account, one prepaid line and N licensed devices. */
-async function seed(databaseUrl: string, devices: number): Promise<string> {
+export async function seedUsageTenant(databaseUrl: string, devices: number): Promise<string> {
   const owner = new pg.Client({ connectionString: databaseUrl });
   await owner.connect();
   try {
