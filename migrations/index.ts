@@ -3,6 +3,7 @@ import { Migration20261128000000Init } from './Migration20261128000000Init';
 import { Migration20261128100000Licenses } from './Migration20261128100000Licenses';
 import { Migration20261128200000Sync } from './Migration20261128200000Sync';
 import { Migration20261128300000Alerts } from './Migration20261128300000Alerts';
+import { Migration20261128400000UsageReportChunks } from './Migration20261128400000UsageReportChunks';
 
 /**
  * Every migration, in order. Listed explicitly (rather than globbed from a folder) so the same
@@ -13,4 +14,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261128100000Licenses', class: Migration20261128100000Licenses },
   { name: 'Migration20261128200000Sync', class: Migration20261128200000Sync },
   { name: 'Migration20261128300000Alerts', class: Migration20261128300000Alerts },
+  { name: 'Migration20261128400000UsageReportChunks', class: Migration20261128400000UsageReportChunks },
 ];

@@ -613,7 +613,7 @@ describe('tenant isolation', () => {
   /** Everything of one tenant's license domain, and its devices, as stored (read as the owner, bypassing RLS). */
   async function licensingRows(tenantUuid: string): Promise<Record<string, unknown[]>> {
     const out: Record<string, unknown[]> = { device: await deviceRows(tenantUuid) };
-    for (const table of ['smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event', 'sync_run', 'usage_report', 'alert']) {
+    for (const table of ['smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event', 'sync_run', 'usage_report', 'usage_report_chunk', 'alert']) {
       const rows = await server.sql<{ row: unknown }>(
         `select to_jsonb(t) as row from ${table} t where tenant_id = $1 order by to_jsonb(t)::text`,
         [tenantUuid],
