@@ -195,7 +195,10 @@ export async function generateUsageReport(ctx: RequestContext, input: GenerateUs
       targetIds: [id],
       details: { measurements: file.measurements, virtualAccount: va?.external_id ?? null, trial: !account },
     });
-    await evaluateAlerts(ctx, em, tenantId);
+    // No alert is re-evaluated here: no condition depends on a report that is neither acknowledged
+    // (REPORT_DUE, SYNC_*: the ACK upload re-evaluates) nor days old (REPORT_UNACKNOWLEDGED: the
+    // hourly evaluation raises it). Evaluating anyway recomputed the compliance of every device,
+    // seconds at 100,000 devices, to change nothing.
     return stored;
   });
   return UsageReport.from(row);
