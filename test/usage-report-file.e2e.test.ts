@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildUsageReport, parseUsageReport } from '../src/ssm/files/formats';
+import { usageMeasurementBatches, usageMeasurements } from '../src/modules/sync/sync.service';
 import { CHUNK_BYTES } from '../src/modules/sync/usage-report-file';
 import { createTrialTenant, dbId, gqlData, type AccountTenant } from './support/assignment-fixtures';
 import { startTestServer, type TestServer } from './support/harness';
@@ -86,6 +87,59 @@ describe('usage report file storage and download', () => {
     expect(parsed.measurements).toHaveLength(6000);
     expect(parsed.manifest.reportId).toBe(dbId(report.id));
   }, 120_000);
+
+  it('reads through its cursor the measurements usageMeasurements reads, in the same order, in toISOString form', async () => {
+    const tenant = await tenantWithDevices('same', 60, 20);
+    // Periods with microseconds; assignments starting inside the period or exactly at its start,
+    // released inside it, before, after or exactly at its end; pending ones (no line, billing type
+    // asked for or not) on another category.
+    const [p] = await server.sql<{ start: string; end: string; va: string }>(
+      `select to_json(now() - interval '2 days 0.123456 seconds') #>> '{}' as start, to_json(now() - interval '0.654321 seconds') #>> '{}' as "end",
+              (select virtual_account_id::text from license where tenant_id = $1) as va`,
+      [tenant.uuid],
+    );
+    const period = { start: p.start, end: p.end };
+    await server.sql(
+      `with d as (select a.id, row_number() over (order by dv.uuid) as n from assignment a join device dv on dv.id = a.device_id where a.tenant_id = $1)
+       update assignment a set
+         assigned_at = case when d.n <= 10 then $2::timestamptz + interval '1 hour 0.000999 seconds'
+                            when d.n between 37 and 38 then $2::timestamptz else a.assigned_at - interval '2 days' end,
+         released_at = case when d.n between 11 and 20 then $3::timestamptz - interval '1 hour 0.0004 seconds'
+                            when d.n between 21 and 25 then $2::timestamptz - interval '1 hour'
+                            when d.n between 26 and 30 then $3::timestamptz + interval '1 hour'
+                            when d.n between 39 and 40 then $3::timestamptz end
+         from d where a.id = d.id`,
+      [tenant.uuid, period.start, period.end],
+    );
+    await server.sql(
+      `insert into assignment (tenant_id, device_id, entitlement_id, category, billing_type, status, assigned_at, assigned_by)
+       select dv.tenant_id, dv.id, (select id from entitlement where tag = 'regid.2019-03.com.cisco.HSECK9'), 'HSEC',
+              case when n % 2 = 0 then 'POSTPAID' end, 'PENDING_RECONCILIATION', $2::timestamptz + interval '5 minutes', 'test'
+         from (select dv.*, row_number() over (order by uuid) as n from device dv where tenant_id = $1) dv where n between 31 and 36`,
+      [tenant.uuid, period.start],
+    );
+
+    const em = server.db.orm.em.fork();
+    await em.transactional(async (tx) => {
+      await tx.execute("select set_config('app.tenant_id', ?, true), set_config('app.role', 'TENANT_ADMIN', true)", [tenant.uuid]);
+      for (const va of [null, p.va]) {
+        const plain = (await usageMeasurements(tx, tenant.uuid, period, va)).map(({ virtual_account_id: _va, ...m }) => ({
+          ...m,
+          start: new Date(m.start).toISOString(),
+          end: new Date(m.end).toISOString(),
+        }));
+        expect(plain.length).toBe(va ? 55 : 61);
+        for (const batchSize of [7, 11, 1000]) {
+          const streamed = [];
+          for await (const batch of usageMeasurementBatches(tx, tenant.uuid, period, va, batchSize)) {
+            expect(batch.length).toBeLessThanOrEqual(batchSize);
+            streamed.push(...batch);
+          }
+          expect(streamed).toEqual(plain);
+        }
+      }
+    });
+  });
 
   it('answers HEAD with the headers of the file and no body', async () => {
     const tenant = await tenantWithDevices('head', 3, 20);

@@ -203,32 +203,60 @@ export async function* usageMeasurementBatches(
   // otherwise favours the first rows (cursor_tuple_fraction 0.1) and picked a nested loop over devices
   // in uuid order that took minutes at 100,000 assignments. Transaction-local, like the RLS settings.
   await sql(em, "select set_config('cursor_tuple_fraction', '1', true)");
+  // Most measurements run from the period's start to its end: the cursor sends null for those bounds
+  // (formatted once here, by the same to_char) instead of formatting them again for every row.
+  const [bounds] = await sql<{ start: string; end: string }>(
+    em,
+    `select to_char(?::timestamptz at time zone 'UTC', ${ISO_UTC}) as start, to_char(?::timestamptz at time zone 'UTC', ${ISO_UTC}) as "end"`,
+    [period.start, period.end],
+  );
   await sql(
     em,
     `declare ${MEASUREMENT_CURSOR} no scroll cursor for
      select d.uuid as "deviceUuid", d.hostname, e.tag as "entitlementTag", l.subscription_id as "subscriptionId",
             coalesce(l.billing_type, a.billing_type, 'PREPAID') as "billingType", 1 as count,
-            to_char(greatest(a.assigned_at, ?::timestamptz) at time zone 'UTC', ${ISO_UTC}) as start,
-            to_char(least(coalesce(a.released_at, ?::timestamptz), ?::timestamptz) at time zone 'UTC', ${ISO_UTC}) as "end"
+            -- greatest(assigned_at, start) and least(coalesce(released_at, end), end), null when the bound
+            case when a.assigned_at > ?::timestamptz then to_char(a.assigned_at at time zone 'UTC', ${ISO_UTC}) end as start,
+            case when a.released_at < ?::timestamptz then to_char(a.released_at at time zone 'UTC', ${ISO_UTC}) end as "end"
        ${USAGE_FROM}`,
-    [period.start, period.end, period.end, ...usageFromParams(tenantId, period, virtualAccountId)],
+    [period.start, period.end, ...usageFromParams(tenantId, period, virtualAccountId)],
   );
+  const fetchBatch = async (): Promise<UsageMeasurement[]> => {
+    const rows = await sql<Omit<UsageMeasurement, 'start' | 'end'> & { start: string | null; end: string | null }>(
+      em,
+      `fetch ${batchSize} from ${MEASUREMENT_CURSOR}`,
+    );
+    for (const row of rows) {
+      row.start ??= bounds.start;
+      row.end ??= bounds.end;
+    }
+    return rows as UsageMeasurement[];
+  };
   let failed = false;
+  // The next batch is asked for before this one is handed over, so PostgreSQL reads and sends it
+  // while the caller works on this one.
+  let next: Promise<UsageMeasurement[]> | null = fetchBatch();
   try {
-    for (;;) {
+    while (next) {
       let rows: UsageMeasurement[];
       try {
-        rows = await sql<UsageMeasurement>(em, `fetch ${batchSize} from ${MEASUREMENT_CURSOR}`);
+        rows = await next;
       } catch (err) {
+        next = null;
         failed = true;
         throw err;
       }
+      next = rows.length === batchSize ? fetchBatch() : null;
       if (rows.length > 0) yield rows;
-      if (rows.length < batchSize) return;
     }
   } finally {
     // Also when the consumer stops early (a refused measurement). After a database error the
     // transaction is aborted and its rollback closes the cursor; closing here would hide that error.
+    if (next) {
+      await next.catch(() => {
+        failed = true;
+      });
+    }
     if (!failed) await sql(em, `close ${MEASUREMENT_CURSOR}`);
   }
 }

@@ -647,7 +647,8 @@ export async function writeUsageReport(
   sink: ChunkSink,
 ): Promise<WrittenUsageReport> {
   const checked = validate(usageManifestSchema, { format: USAGE_REPORT_FORMAT, version: FORMAT_VERSION, ...manifest }, 'manifest.json');
-  const rum = new TarGzWriter();
+  // rum/1.xml, rum/2.xml, ...: distinct by construction.
+  const rum = new TarGzWriter({ namesAreUnique: true });
   const isoTimes = new IsoTimeCache();
   let n = 0;
   const addOne = (m: UsageMeasurement): boolean => {
