@@ -1,7 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
 const TENANT_TABLES = [
-  'device', 'smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event', 'sync_run', 'usage_report', 'alert',
+  'device', 'smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event', 'sync_run', 'usage_report',
+  'usage_report_chunk', 'alert',
 ];
 
 const WRAPPED = '(select app_is_provider()) or tenant_id = (select app_tenant_id())';

@@ -3,6 +3,7 @@ import { Migration20261128000000Init } from './Migration20261128000000Init';
 import { Migration20261128100000Licenses } from './Migration20261128100000Licenses';
 import { Migration20261128200000Sync } from './Migration20261128200000Sync';
 import { Migration20261128300000Alerts } from './Migration20261128300000Alerts';
+import { Migration20261128400000UsageReportChunks } from './Migration20261128400000UsageReportChunks';
 import { Migration20261128410000AssignSpeed } from './Migration20261128410000AssignSpeed';
 import { Migration20261128420000TenantCompliance } from './Migration20261128420000TenantCompliance';
 import { Migration20261128430000RlsInitPlans } from './Migration20261128430000RlsInitPlans';
@@ -16,6 +17,7 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261128100000Licenses', class: Migration20261128100000Licenses },
   { name: 'Migration20261128200000Sync', class: Migration20261128200000Sync },
   { name: 'Migration20261128300000Alerts', class: Migration20261128300000Alerts },
+  { name: 'Migration20261128400000UsageReportChunks', class: Migration20261128400000UsageReportChunks },
   { name: 'Migration20261128410000AssignSpeed', class: Migration20261128410000AssignSpeed },
   { name: 'Migration20261128420000TenantCompliance', class: Migration20261128420000TenantCompliance },
   { name: 'Migration20261128430000RlsInitPlans', class: Migration20261128430000RlsInitPlans },

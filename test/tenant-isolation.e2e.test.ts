@@ -613,7 +613,7 @@ describe('tenant isolation', () => {
   /** Everything of one tenant's license domain, and its devices, as stored (read as the owner, bypassing RLS). */
   async function licensingRows(tenantUuid: string): Promise<Record<string, unknown[]>> {
     const out: Record<string, unknown[]> = { device: await deviceRows(tenantUuid) };
-    for (const table of ['smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event', 'sync_run', 'usage_report', 'alert']) {
+    for (const table of ['smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event', 'sync_run', 'usage_report', 'usage_report_chunk', 'alert']) {
       const rows = await server.sql<{ row: unknown }>(
         `select to_jsonb(t) as row from ${table} t where tenant_id = $1 order by to_jsonb(t)::text`,
         [tenantUuid],
@@ -3457,7 +3457,8 @@ describe('tenant isolation', () => {
     );
 
     it.each(TENANT_ROLES)("serves each of B's report files to a %s of B, byte for byte the file its digest names", async (role) => {
-      const stored = await server.sql<{ id: string; file_digest: string }>('select id, file_digest from usage_report where tenant_id = $1 and file is not null', [b.uuid]);
+      // Every report with a file, wherever its bytes are kept (usage_report.file, or usage_report_chunk).
+      const stored = await server.sql<{ id: string; file_digest: string }>('select id, file_digest from usage_report where tenant_id = $1 and file_size is not null', [b.uuid]);
       expect(stored.length).toBeGreaterThan(1);
       for (const { id, file_digest: digest } of stored) {
         const res = await download(globalIdOf('UsageReport', id), tokenB(role));

@@ -131,10 +131,41 @@ async function serveUsageReport(deps: HttpDeps, req: IncomingMessage, res: Serve
   }
   res.statusCode = 200;
   res.setHeader('content-type', 'application/gzip');
-  res.setHeader('content-length', String(found.file.length));
+  res.setHeader('content-length', String(found.size));
   res.setHeader('content-disposition', `attachment; filename="usage-report-${found.id}.tar.gz"`);
   res.setHeader('x-content-type-options', 'nosniff');
-  res.end(req.method === 'HEAD' ? undefined : found.file);
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  // Chunk by chunk, each read when the client has taken the previous one. Headers are sent by then, so
+  // a failure half-way can only cut the response short (the client sees fewer bytes than content-length).
+  try {
+    for await (const chunk of found.chunks()) {
+      if (res.destroyed) return;
+      if (!res.write(chunk)) await drained(res);
+    }
+    res.end();
+  } catch (err) {
+    if (res.headersSent) {
+      res.destroy();
+    } else {
+      // Nothing sent yet: the caller answers 500, which must not carry the file's headers.
+      for (const name of ['content-type', 'content-length', 'content-disposition']) res.removeHeader(name);
+    }
+    throw err;
+  }
+}
+
+/** Resolves when `res` can take more, or when the client went away (then `res.destroyed` is set). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
 }
 
 function bodyErrorMessage(err: { status?: number; type?: string }, limit: number): string {

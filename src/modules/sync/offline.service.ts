@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { RequestContext } from '../../common/context';
 import { AppError, badInput, conflict, notFound } from '../../common/errors';
@@ -8,13 +8,14 @@ import { newestFirstPage } from '../../db/pages';
 import { inScope } from '../../db/scope';
 import { sql } from '../../db/sql';
 import { FileFormatError } from '../../ssm/files/archive';
-import { buildUsageReport, parseAck, parseLicenseSummary } from '../../ssm/files/formats';
+import { parseAck, parseLicenseSummary, writeUsageReport } from '../../ssm/files/formats';
 import { SmartAccount, type SmartAccountRow } from '../accounts/account.types';
 import { evaluateAlerts } from '../alerts/alert.service';
 import { recordAudit } from '../audit/audit.service';
 import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
 import { loadSettings } from './sync-settings.service';
-import { applyLicenseLines, nextPeriodStart, usageMeasurements } from './sync.service';
+import { applyLicenseLines, nextPeriodStart, usageMeasurementBatches } from './sync.service';
+import { findStoredUsageReportFile, type StoredUsageReportFile, UsageReportChunkWriter } from './usage-report-file';
 import { SYNC_RUN_COLUMNS, SyncRun, USAGE_REPORT_COLUMNS, UsageReport, type GenerateUsageReportInput, type LicenseSummaryUpload, type SyncRunRow, type UploadFileInput, type UsageReportRow } from './sync.types';
 
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
@@ -157,9 +158,19 @@ export async function generateUsageReport(ctx: RequestContext, input: GenerateUs
     }
     const periodStart = await nextPeriodStart(em, tenantId);
     const periodEnd = ctx.app.clock.now().toISOString();
-    const measurements = await usageMeasurements(em, tenantId, { start: periodStart, end: periodEnd }, va?.id ?? null);
     const id = randomUUID();
-    const file = await buildUsageReport(
+    // The row first: its chunks reference it. Counts, digest and size follow once the file is written.
+    await sql(
+      em,
+      `insert into usage_report (tenant_id, id, via, smart_account_id, virtual_account_id, period_start, period_end,
+                                 generated_by, measurements, status)
+       values (?, ?, 'OFFLINE', ?, ?, ?, ?, ?, 0, 'GENERATED')`,
+      [tenantId, id, account?.id ?? null, va?.id ?? null, periodStart, periodEnd, ctx.viewer.subject],
+    );
+    // Measurements stream from a cursor into the archive, and the compressed file into chunk rows, all
+    // in this transaction: at no point is the whole set of rows, or the whole file, in memory.
+    const chunks = new UsageReportChunkWriter(em, tenantId, id);
+    const file = await writeUsageReport(
       {
         reportId: id,
         generatedAt: periodEnd,
@@ -167,24 +178,27 @@ export async function generateUsageReport(ctx: RequestContext, input: GenerateUs
         virtualAccount: va ? { id: va.external_id, name: va.name } : null,
         period: { start: new Date(periodStart).toISOString(), end: periodEnd },
       },
-      measurements.map(({ virtual_account_id: _va, ...m }) => ({ ...m, start: new Date(m.start).toISOString(), end: new Date(m.end).toISOString() })),
+      usageMeasurementBatches(em, tenantId, { start: periodStart, end: periodEnd }, va?.id ?? null),
+      (bytes) => chunks.write(bytes),
     );
+    const chunkCount = await chunks.finish();
     const [stored] = await sql<UsageReportRow>(
       em,
-      `insert into usage_report as u (tenant_id, id, via, smart_account_id, virtual_account_id, period_start, period_end,
-                                      generated_by, measurements, file, file_digest, file_size, status)
-       values (?, ?, 'OFFLINE', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'GENERATED') returning ${USAGE_REPORT_COLUMNS}`,
-      [tenantId, id, account?.id ?? null, va?.id ?? null, periodStart, periodEnd, ctx.viewer.subject, measurements.length,
-       file, createHash('sha256').update(file).digest('hex'), file.length],
+      `update usage_report u set measurements = ?, file_digest = ?, file_size = ?, file_chunks = ?
+        where u.tenant_id = ? and u.id = ? returning ${USAGE_REPORT_COLUMNS}`,
+      [file.measurements, file.digest, file.size, chunkCount, tenantId, id],
     );
     await recordAudit(ctx, em, {
       tenantId,
       action: 'files.usage_report_generated',
       targetType: 'UsageReport',
       targetIds: [id],
-      details: { measurements: measurements.length, virtualAccount: va?.external_id ?? null, trial: !account },
+      details: { measurements: file.measurements, virtualAccount: va?.external_id ?? null, trial: !account },
     });
-    await evaluateAlerts(ctx, em, tenantId);
+    // No alert is re-evaluated here: no condition depends on a report that is neither acknowledged
+    // (REPORT_DUE, SYNC_*: the ACK upload re-evaluates) nor days old (REPORT_UNACKNOWLEDGED: the
+    // hourly evaluation raises it). Evaluating anyway recomputed the compliance of every device,
+    // seconds at 100,000 devices, to change nothing.
     return stored;
   });
   return UsageReport.from(row);
@@ -297,8 +311,12 @@ export async function findUsageReport(ctx: RequestContext, idArg: string): Promi
   return rows[0] ? UsageReport.from(rows[0]) : null;
 }
 
-/** The stored file of an offline report, for GET /files/usage-reports/:id (same tenant rules). */
-export async function usageReportFile(ctx: RequestContext, idArg: string): Promise<{ id: string; file: Buffer } | null> {
+/**
+ * The stored file of an offline report, for GET /files/usage-reports/:id (same tenant rules): its size
+ * and its bytes as chunks read one at a time. Null for an id that is malformed, unknown, another
+ * tenant's, or a report without a file.
+ */
+export async function usageReportFile(ctx: RequestContext, idArg: string): Promise<StoredUsageReportFile | null> {
   let id: string;
   try {
     id = parseIdArg(idArg, 'UsageReport', 'id');
@@ -306,12 +324,5 @@ export async function usageReportFile(ctx: RequestContext, idArg: string): Promi
     if (err instanceof AppError) return null;
     throw err;
   }
-  const tenantId = ctx.viewer.tenantId;
-  const rows = await inScope(ctx, (em) =>
-    sql<{ id: string; file: Buffer | null }>(em, `select id, file from usage_report where id = ?${tenantId ? ' and tenant_id = ?' : ''}`, [
-      id,
-      ...(tenantId ? [tenantId] : []),
-    ]),
-  );
-  return rows[0]?.file ? { id: rows[0].id, file: rows[0].file } : null;
+  return findStoredUsageReportFile(ctx, id, ctx.viewer.tenantId);
 }

@@ -1,7 +1,8 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import tar from 'tar-stream';
-import { type ArchiveLimits, FileFormatError, type FileFormatErrorCode, readTarGz, unsafeEntryNameReason, writeTarGz } from './archive';
+import { createHash, randomBytes } from 'node:crypto';
+import { type ArchiveLimits, FileFormatError, type FileFormatErrorCode, readTarGz, TarGzStream, unsafeEntryNameReason, writeTarGz } from './archive';
 
 const LIMITS: ArchiveLimits = { maxCompressedBytes: 1024 * 1024, maxUnpackedBytes: 4 * 1024 * 1024, maxEntries: 50, maxEntryBytes: 1024 * 1024 };
 
@@ -100,6 +101,74 @@ describe('writeTarGz / readTarGz', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('writes byte for byte what tar-stream pack + gzip level 6 wrote before the streaming writer (property)', async () => {
+    // The previous writer: tar-stream's pack with the fixed header, gzip level 6. Long names take the
+    // ustar prefix or a PAX record; sizes straddle block and staging-buffer boundaries.
+    const reference = async (entries: { name: string; data: Buffer }[]): Promise<Buffer> => {
+      const pack = tar.pack();
+      const out = (async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of pack) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks);
+      })();
+      for (const { name, data } of entries) {
+        await new Promise<void>((resolve, reject) => {
+          pack.entry({ mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0), type: 'file', name, size: data.length }, data, (err) =>
+            err ? reject(err) : resolve(),
+          );
+        });
+      }
+      pack.finalize();
+      return zlib.gzipSync(await out, { level: 6 });
+    };
+    const longSegment = fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{40,120}$/);
+    const anyName = fc.oneof(
+      safeName,
+      fc.array(fc.oneof(safeSegment, longSegment), { minLength: 1, maxLength: 5 }).map((parts) => parts.join('/').slice(0, 255).replace(/[/.]+$/, 'x')),
+    ).filter((n) => unsafeEntryNameReason(n) === undefined);
+    const size = fc.oneof(fc.integer({ min: 0, max: 1100 }), fc.constantFrom(511, 512, 513, 1024, 128 * 1024 - 1, 256 * 1024, 300 * 1024));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.record({ name: anyName, size, fill: fc.integer({ min: 0, max: 255 }) }), { maxLength: 8, selector: (e) => e.name.toLowerCase() }),
+        async (spec) => {
+          const entries = spec.map((e) => ({ name: e.name, data: Buffer.alloc(e.size, e.fill) }));
+          expect((await writeTarGz(entries)).equals(await reference(entries))).toBe(true);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('streams its output to a sink with backpressure, and appends strings as UTF-8', async () => {
+    const chunks: Buffer[] = [];
+    const hash = createHash('sha256');
+    const out = new TarGzStream(async (chunk) => {
+      chunks.push(chunk);
+      hash.update(chunk);
+      await new Promise((r) => setImmediate(r));
+    });
+    for (let i = 1; i <= 3000; i++) if (!out.append(`rum/${i}.xml`, `<x>${'é'.repeat(i % 50)}${i}</x>`)) await out.drain();
+    const size = await out.finish();
+    const file = Buffer.concat(chunks);
+    expect(file.length).toBe(size);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(file).digest('hex'));
+    const read = await readTarGz(file, { ...LIMITS, maxEntries: 3000 });
+    expect(read.size).toBe(3000);
+    expect(read.get('rum/2999.xml')?.toString('utf8')).toBe(`<x>${'é'.repeat(2999 % 50)}2999</x>`);
+  });
+
+  it('stops with the sink error when the sink fails, and refuses further entries', async () => {
+    const out = new TarGzStream(() => {
+      throw new Error('disk full');
+    });
+    await expect((async () => {
+      // Incompressible, so gzip output reaches the sink early.
+      for (let i = 0; i < 64; i++) await out.add(`f${i}`, randomBytes(1024 * 1024));
+      await out.finish();
+    })()).rejects.toThrow('disk full');
+    expect(() => out.append('late', Buffer.from('x'))).toThrow('disk full');
   });
 
   it('refuses to write a name its reader would refuse', async () => {

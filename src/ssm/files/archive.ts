@@ -10,7 +10,6 @@
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { once } from 'node:events';
 import tar from 'tar-stream';
 
 /** Every reason a license-server file can be refused; stable, meant for API error codes and tests. */
@@ -207,60 +206,162 @@ function errorMessage(err: unknown): string {
   return typeof message === 'string' ? message : String(err);
 }
 
-const WRITE_BATCH_BYTES = 256 * 1024;
+// ---------------------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------------------
 
-/** Fixed tar header fields, so the same entries always give the same bytes. */
-const FIXED_HEADER = { mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0), type: 'file' as const };
+const BLOCK = 512;
+/** Tar bytes are gathered into writes of this size: each gzip write is a thread-pool round trip, and costs the main thread about 0.2 ms. */
+const STAGING_BYTES = 1024 * 1024;
+/**
+ * Tar bytes that may wait for the compressor before a writer is asked to drain: several staging
+ * buffers, so encoding goes on while zlib works in the thread pool (waiting whenever gzip's 16 KiB
+ * high-water mark was passed made the two take turns).
+ */
+const MAX_PENDING_BYTES = 4 * STAGING_BYTES;
+/** tar-stream's end of archive: two zero blocks. */
+const END_OF_TAR_BYTES = 2 * BLOCK;
+const FILE_MODE = 0o644;
+/** Typeflags as tar-stream writes them ('0' + flag). */
+const TYPEFLAG_FILE = 0;
+const TYPEFLAG_PAX = 72;
 
 /**
- * Builds a `.tar.gz` incrementally with backpressure, so large archives (100,000 entries) never need
- * their uncompressed form in memory: only the compressed output is kept. Output is deterministic
- * (mtime 0, uid/gid 0, mode 0644, entries in the order added, gzip header without mtime).
- *
- *   const w = new TarGzWriter();
- *   await w.add('a.json', buf);
- *   const file = await w.finish();
- *
- * Entry names are held to the same rules the reader enforces (`UNSAFE_ENTRY_NAME`, `DUPLICATE_ENTRY`),
- * so this never writes a file its own reader would refuse. On a thrown error call `abort()`.
+ * The header fields that never change (mode 0644, uid/gid 0, mtime 0, ustar magic, empty owner names),
+ * encoded exactly as tar-stream 3 encodes them, so a header is this template plus name, size, typeflag
+ * and checksum. `writeTarGz` output stays byte-for-byte what tar-stream's pack produced before
+ * (archive.spec.ts compares the two).
  */
-export class TarGzWriter {
-  private readonly pack = tar.pack();
+const HEADER_TEMPLATE: Buffer = (() => {
+  const buf = Buffer.alloc(BLOCK);
+  buf.write(octal(FILE_MODE, 6), 100, 'latin1');
+  buf.write(octal(0, 6), 108, 'latin1');
+  buf.write(octal(0, 6), 116, 'latin1');
+  buf.write(octal(0, 11), 136, 'latin1');
+  buf.write('ustar\u000000', 257, 'latin1');
+  buf.write(octal(0, 6), 329, 'latin1');
+  buf.write(octal(0, 6), 337, 'latin1');
+  return buf;
+})();
+/** Checksum of the template with the checksum field counted as spaces (the tar rule). */
+const TEMPLATE_SUM = (() => {
+  let sum = 8 * 32;
+  for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) sum += HEADER_TEMPLATE[i];
+  return sum;
+})();
+
+/** tar-stream's encodeOct: `n` octal digits, zero-padded, then a space (all sevens when too wide). */
+function octal(value: number, digits: number): string {
+  const s = value.toString(8);
+  if (s.length > digits) return `${'7'.repeat(digits)} `;
+  return `${'0'.repeat(digits - s.length)}${s} `;
+}
+
+function sumOf(text: string): number {
+  let sum = 0;
+  for (let i = 0; i < text.length; i++) sum += text.charCodeAt(i);
+  return sum;
+}
+
+/**
+ * Encodes one header block into `target` at `offset` (which must be zero-filled). `name` is ASCII
+ * (entry names are checked before) and at most 100 characters, or 155 + '/' + 100 split at a slash
+ * (the ustar prefix). `size` stays below 8 GiB (Buffers are smaller).
+ */
+function encodeHeader(target: Buffer, offset: number, name: string, prefix: string, size: number, typeflag: number): void {
+  HEADER_TEMPLATE.copy(target, offset);
+  target.write(name, offset, 'latin1');
+  const sizeField = octal(size, 11);
+  target.write(sizeField, offset + 124, 'latin1');
+  const flag = 48 + typeflag;
+  target[offset + 156] = flag;
+  if (prefix) target.write(prefix, offset + 345, 'latin1');
+  // The template's typeflag byte is 0, so the flag adds in full.
+  const sum = TEMPLATE_SUM + sumOf(name) + sumOf(sizeField) + flag + sumOf(prefix);
+  target.write(octal(sum, 6), offset + 148, 'latin1');
+}
+
+/** tar-stream's ustar split: leading directories move to the 155-byte prefix until the name fits in 100. */
+function splitUstarName(full: string): { name: string; prefix: string } | null {
+  let name = full;
+  let prefix = '';
+  while (name.length > 100) {
+    const i = name.indexOf('/');
+    if (i === -1) return null;
+    prefix += prefix ? `/${name.slice(0, i)}` : name.slice(0, i);
+    name = name.slice(i + 1);
+  }
+  return prefix.length > 155 ? null : { name, prefix };
+}
+
+/** A PAX extended header record `"<len> path=<name>\n"`, where len counts the whole record. */
+function paxPathRecord(name: string): Buffer {
+  const body = ` path=${name}\n`;
+  const len = Buffer.byteLength(body);
+  let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
+  if (len + digits >= 10 ** digits) digits++;
+  return Buffer.from(`${len + digits}${body}`, 'utf8');
+}
+
+const padding = (size: number): number => (size % BLOCK === 0 ? 0 : BLOCK - (size % BLOCK));
+
+/** Receives the compressed bytes in order; a returned promise is awaited before more are produced. */
+export type ChunkSink = (chunk: Buffer) => void | Promise<void>;
+
+export interface TarGzOptions {
+  /**
+   * The caller guarantees that no two names are equal, also ignoring case (e.g. numbered entries),
+   * so the writer keeps no set of the names it wrote: at 100,000 entries that set was a measurable
+   * part of the work. Names are still checked for safety.
+   */
+  namesAreUnique?: boolean;
+}
+
+/**
+ * Writes a `.tar.gz` as a stream: tar headers are encoded here (no per-entry stream or promise, which
+ * dominated the cost of 100,000-entry usage reports), gathered into 256 KiB writes and compressed by
+ * zlib (gzip level 6) in the thread pool; every compressed chunk is handed to `sink` as it comes out,
+ * and the sink's promise is backpressure. Output is deterministic (mtime 0, uid/gid 0, mode 0644,
+ * entries in the order added) and identical to what tar-stream's pack with the same fixed header gives.
+ *
+ *   const out = new TarGzStream((chunk) => hash.update(chunk));
+ *   for (const e of entries) if (!out.append(e.name, e.data)) await out.drain();
+ *   const size = await out.finish();
+ *
+ * Entry names are held to the rules the reader enforces (`UNSAFE_ENTRY_NAME`, `DUPLICATE_ENTRY`), so
+ * this never writes an archive its own reader would refuse. After a thrown error call `abort()`.
+ */
+export class TarGzStream {
   private readonly gzip = zlib.createGzip({ level: 6 });
-  private readonly chunks: Buffer[] = [];
-  private readonly names = new Set<string>();
+  private readonly names: Set<string> | null;
   private readonly pump: Promise<void>;
+  private staging = Buffer.alloc(STAGING_BYTES);
+  private used = 0;
   private compressedBytes = 0;
   private finished = false;
+  private failure: unknown = undefined;
 
-  constructor() {
-    this.gzip.on('data', (chunk: Buffer) => {
-      this.chunks.push(chunk);
-      this.compressedBytes += chunk.length;
-    });
-    const gzipEnded = once(this.gzip, 'end');
+  constructor(sink: ChunkSink, options: TarGzOptions = {}) {
+    this.names = options.namesAreUnique ? null : new Set<string>();
     this.pump = (async () => {
-      // tar-stream emits many small chunks (512-byte headers, padding); each gzip write is a thread-pool
-      // round trip, so they are batched into writes of at least WRITE_BATCH_BYTES.
-      let batch: Buffer[] = [];
-      let batched = 0;
-      const flush = async (): Promise<void> => {
-        if (batched === 0) return;
-        const data = Buffer.concat(batch, batched);
-        batch = [];
-        batched = 0;
-        if (!this.gzip.write(data)) await once(this.gzip, 'drain');
-      };
-      for await (const chunk of this.pack) {
-        batch.push(chunk);
-        batched += chunk.length;
-        if (batched >= WRITE_BATCH_BYTES) await flush();
+      try {
+        for await (const chunk of this.gzip as AsyncIterable<Buffer>) {
+          this.compressedBytes += chunk.length;
+          try {
+            await sink(chunk);
+          } catch (err) {
+            // Recorded before the loop's exit destroys gzip, so a writer waiting in drain() sees it.
+            this.failure ??= err;
+            throw err;
+          }
+        }
+      } catch (err) {
+        this.failure ??= err;
+        this.gzip.destroy();
+        throw err;
       }
-      await flush();
-      this.gzip.end();
-      await gzipEnded;
     })();
-    // Surfaced by finish(); without this an aborted writer would report an unhandled rejection.
+    // Surfaced by drain()/finish(); without this an aborted stream would report an unhandled rejection.
     this.pump.catch(() => undefined);
   }
 
@@ -269,40 +370,220 @@ export class TarGzWriter {
     return this.compressedBytes;
   }
 
-  async add(name: string, data: Buffer): Promise<void> {
-    if (this.finished) throw new Error('TarGzWriter: add() after finish()');
-    const unsafe = unsafeEntryNameReason(name);
-    if (unsafe !== undefined || name.endsWith('/')) {
-      throw new FileFormatError('UNSAFE_ENTRY_NAME', `entry name ${quoteName(name)} ${unsafe ?? 'ends with a slash'}`);
+  /**
+   * Adds one file entry. Returns false when the compressor is behind: `await drain()` before the next
+   * append (as with a Node stream's write). A string is written as UTF-8.
+   */
+  append(name: string, data: Buffer | string): boolean {
+    this.checkOpen();
+    this.checkName(name);
+    const size = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
+    this.writeHeaders(name, size);
+    if (typeof data === 'string' && size <= STAGING_BYTES - this.used) {
+      this.staging.write(data, this.used, 'utf8');
+      this.used += size;
+    } else {
+      this.writeBytes(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     }
-    const key = name.toLowerCase();
-    if (this.names.has(key)) throw new FileFormatError('DUPLICATE_ENTRY', `entry ${quoteName(name)} appears more than once`);
-    this.names.add(key);
-    // The entry callback fires once its bytes are in the pack stream, i.e. after the gzip side drained:
-    // awaiting it is the backpressure.
+    this.skip(padding(size));
+    return this.gzip.writableLength < MAX_PENDING_BYTES;
+  }
+
+  /** `append` that waits for the compressor when needed. */
+  async add(name: string, data: Buffer | string): Promise<void> {
+    if (!this.append(name, data)) await this.drain();
+  }
+
+  /** Adds one file entry whose `size` bytes arrive as `parts` (e.g. a nested archive's chunks). */
+  async addParts(name: string, size: number, parts: Iterable<Buffer>): Promise<void> {
+    this.checkOpen();
+    this.checkName(name);
+    this.writeHeaders(name, size);
+    let written = 0;
+    for (const part of parts) {
+      written += part.length;
+      if (written > size) throw new Error(`TarGzStream: entry ${quoteName(name)} has more than the ${size} bytes declared`);
+      this.writeBytes(part);
+      await this.drain();
+    }
+    if (written !== size) throw new Error(`TarGzStream: entry ${quoteName(name)} has ${written} bytes, ${size} declared`);
+    this.skip(padding(size));
+  }
+
+  /** Resolves once the compressor has taken what it was given (at once when it is not behind). */
+  async drain(): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    // Past the mark, gzip's own high-water mark was passed too, so 'drain' comes once it caught up.
+    if (this.gzip.writableLength < MAX_PENDING_BYTES) return;
     await new Promise<void>((resolve, reject) => {
-      this.pack.entry({ ...FIXED_HEADER, name, size: data.length }, data, (err) => (err ? reject(err) : resolve()));
+      const settle = (err?: unknown): void => {
+        this.gzip.off('drain', onDrain).off('close', onClose).off('error', onClose);
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const onDrain = (): void => settle();
+      const onClose = (err?: unknown): void => settle(this.failure ?? err ?? new Error('TarGzStream: the compressor closed'));
+      this.gzip.on('drain', onDrain).on('close', onClose).on('error', onClose);
     });
   }
 
-  async finish(): Promise<Buffer> {
-    if (this.finished) throw new Error('TarGzWriter: finish() called twice');
+  /** Ends the archive; resolves with its compressed size once the sink has taken every byte. */
+  async finish(): Promise<number> {
+    this.checkOpen();
     this.finished = true;
-    this.pack.finalize();
+    this.skip(END_OF_TAR_BYTES);
+    this.flush();
+    this.gzip.end();
     await this.pump;
-    return Buffer.concat(this.chunks, this.compressedBytes);
+    if (this.failure !== undefined) throw this.failure;
+    return this.compressedBytes;
   }
 
   /** Releases the streams after a failure; the writer is unusable afterwards. */
   abort(): void {
     this.finished = true;
-    this.pack.destroy();
+    this.failure ??= new Error('TarGzStream: aborted');
     this.gzip.destroy();
+  }
+
+  private checkOpen(): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.finished) throw new Error('TarGzStream: write after finish()');
+  }
+
+  private checkName(name: string): void {
+    // A fast accept for the common shape (segments of [A-Za-z0-9_-][A-Za-z0-9._-]*, i.e. never "." or
+    // ".."); anything else goes through the full rule, which also produces the message.
+    const unsafe = name.length <= MAX_ENTRY_NAME_LENGTH && PLAIN_NAME.test(name) ? undefined : (unsafeEntryNameReason(name) ?? (name.endsWith('/') ? 'ends with a slash' : undefined));
+    if (unsafe !== undefined) throw new FileFormatError('UNSAFE_ENTRY_NAME', `entry name ${quoteName(name)} ${unsafe}`);
+    if (!this.names) return;
+    const key = name.toLowerCase();
+    if (this.names.has(key)) throw new FileFormatError('DUPLICATE_ENTRY', `entry ${quoteName(name)} appears more than once`);
+    this.names.add(key);
+  }
+
+  /** The header block(s) of a file entry, as tar-stream writes them: ustar, or PAX for long names. */
+  private writeHeaders(name: string, size: number): void {
+    const split = name.length <= 100 ? { name, prefix: '' } : splitUstarName(name);
+    if (split) {
+      this.encodeBlock(split.name, split.prefix, size, TYPEFLAG_FILE);
+      return;
+    }
+    // tar-stream's PAX form: a header named PaxHeader carrying the path record, then the entry's own
+    // header, also named PaxHeader (readers take the name from the record).
+    const record = paxPathRecord(name);
+    this.encodeBlock('PaxHeader', '', record.length, TYPEFLAG_PAX);
+    this.writeBytes(record);
+    this.skip(padding(record.length));
+    this.encodeBlock('PaxHeader', '', size, TYPEFLAG_FILE);
+  }
+
+  private encodeBlock(name: string, prefix: string, size: number, typeflag: number): void {
+    if (STAGING_BYTES - this.used < BLOCK) this.flush();
+    encodeHeader(this.staging, this.used, name, prefix, size, typeflag);
+    this.used += BLOCK;
+  }
+
+  /** Copies small data into the staging buffer; hands large data to gzip as it is (no copy). */
+  private writeBytes(data: Buffer): void {
+    if (data.length <= STAGING_BYTES - this.used) {
+      data.copy(this.staging, this.used);
+      this.used += data.length;
+      return;
+    }
+    this.flush();
+    if (data.length < STAGING_BYTES / 2) {
+      data.copy(this.staging, 0);
+      this.used = data.length;
+    } else if (data.length > 0) {
+      this.gzip.write(data);
+    }
+  }
+
+  /** Zero bytes (padding, end of archive): the staging buffer is zero-filled and never reused. */
+  private skip(count: number): void {
+    let left = count;
+    while (left > 0) {
+      const room = STAGING_BYTES - this.used;
+      if (room === 0) {
+        this.flush();
+        continue;
+      }
+      const n = Math.min(room, left);
+      this.used += n;
+      left -= n;
+    }
+  }
+
+  private flush(): void {
+    if (this.used === 0) return;
+    const chunk = this.staging.subarray(0, this.used);
+    // A fresh zeroed buffer each time: gzip may still be reading the previous one.
+    this.staging = Buffer.alloc(STAGING_BYTES);
+    this.used = 0;
+    this.gzip.write(chunk);
+  }
+}
+
+/** Entry names made of plain segments; every such name passes `unsafeEntryNameReason`. */
+const PLAIN_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
+
+/**
+ * Builds a `.tar.gz` in memory (see `TarGzStream` for the format): only the compressed output is kept.
+ *
+ *   const w = new TarGzWriter();
+ *   await w.add('a.json', buf);
+ *   const file = await w.finish();
+ *
+ * On a thrown error call `abort()`.
+ */
+export class TarGzWriter {
+  private readonly chunks: Buffer[] = [];
+  private readonly stream: TarGzStream;
+
+  constructor(options: TarGzOptions = {}) {
+    this.stream = new TarGzStream((chunk) => {
+      this.chunks.push(chunk);
+    }, options);
+  }
+
+  /** Compressed bytes produced so far (the final size is known after `finish()`). */
+  get bytesWritten(): number {
+    return this.stream.bytesWritten;
+  }
+
+  async add(name: string, data: Buffer | string): Promise<void> {
+    await this.stream.add(name, data);
+  }
+
+  /** `TarGzStream.append`: false asks for `await drain()` before the next append. */
+  append(name: string, data: Buffer | string): boolean {
+    return this.stream.append(name, data);
+  }
+
+  drain(): Promise<void> {
+    return this.stream.drain();
+  }
+
+  async finish(): Promise<Buffer> {
+    const size = await this.stream.finish();
+    return Buffer.concat(this.chunks, size);
+  }
+
+  /** The compressed bytes as produced, without joining them (valid after `finish()`). */
+  async finishChunks(): Promise<{ chunks: Buffer[]; size: number }> {
+    const size = await this.stream.finish();
+    return { chunks: this.chunks, size };
+  }
+
+  /** Releases the streams after a failure; the writer is unusable afterwards. */
+  abort(): void {
+    this.stream.abort();
   }
 }
 
 /**
- * Writes entries, in the given order, into a deterministic `.tar.gz` (see `TarGzWriter`).
+ * Writes entries, in the given order, into a deterministic `.tar.gz` (see `TarGzStream`).
  * Throws `FileFormatError` `UNSAFE_ENTRY_NAME` / `DUPLICATE_ENTRY` for names the reader would refuse.
  */
 export async function writeTarGz(entries: readonly ArchiveEntry[]): Promise<Buffer> {

@@ -16,7 +16,9 @@ import {
   sha256Hex,
   signedPayload,
   type UsageMeasurement,
+  UsageMeasurementSchema,
   type UsageReportManifestInput,
+  writeUsageReport,
 } from './formats';
 import { keyId, keyPairFromSeed, publicKeyPem, sign } from './signing';
 
@@ -374,6 +376,122 @@ describe('usage report file', () => {
   it('refuses a measurement its parser would refuse, naming it', async () => {
     await expectCode(buildUsageReport(usageManifest(), [measurement(0), measurement(1, { count: -2 })]), 'INVALID_CONTENT', 'measurement 2');
     await expectCode(buildUsageReport(usageManifest(), [measurement(0, { start: '2026-12-01T00:00:00Z' })]), 'INVALID_CONTENT', 'end');
+  });
+
+  /** The builder before streaming: zod output, JSON.stringify, each archive written whole. */
+  async function preStreamingReport(manifest: UsageReportManifestInput, measurements: readonly unknown[]): Promise<Buffer> {
+    const rum = measurements.map((m, i) => {
+      const json = JSON.stringify(UsageMeasurementSchema.parse(m)).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
+      const data = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<smartLicense><RUMReport><![CDATA[${json}]]></RUMReport></smartLicense>\n`);
+      return { name: `rum/${i + 1}.xml`, data };
+    });
+    return writeTarGz([
+      { name: 'manifest.json', data: Buffer.from(`${JSON.stringify({ format: 'slm-usage-report', version: 1, ...manifest }, null, 2)}\n`) },
+      { name: 'rum-reports.tar.gz', data: await writeTarGz(rum) },
+    ]);
+  }
+
+  const isoTime = fc
+    .record({
+      ms: fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2040, 0, 1) }),
+      digits: fc.constantFrom('', '.1', '.123', '.123456', '.123456789'),
+      zone: fc.constantFrom('Z', '+00:00', '+05:30', '-08:00'),
+    })
+    .map(({ ms, digits, zone }) => `${new Date(ms).toISOString().slice(0, 19)}${digits}${zone}`);
+  const validMeasurement = fc
+    .record({
+      deviceUuid: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,40}$/),
+      // Anything but control characters: quotes, backslashes, <, >, ]]>, non-BMP and lone surrogates.
+      hostname: fc.string({ unit: fc.oneof(fc.constantFrom('<', '>', '"', '\\', ']', '&', 'é', '\u{1F600}', '\uD800', '\u2028'), fc.string({ minLength: 1, maxLength: 1, unit: 'binary' })), minLength: 1, maxLength: 40 })
+        .filter((h) => h.length <= 253 && !/[\u0000-\u001f\u007f]/.test(h)),
+      entitlementTag: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._,:/-]{0,40}$/),
+      subscriptionId: fc.option(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,20}$/), { nil: null }),
+      billingType: fc.constantFrom('PREPAID' as const, 'POSTPAID' as const),
+      count: fc.integer({ min: 0, max: 2_147_483_647 }),
+      times: fc.tuple(isoTime, isoTime),
+      order: fc.shuffledSubarray(['deviceUuid', 'hostname', 'entitlementTag', 'subscriptionId', 'billingType', 'count', 'start', 'end'], { minLength: 8 }),
+    })
+    .map(({ times, order, ...fields }) => {
+      const [start, end] = Date.parse(times[0]) <= Date.parse(times[1]) ? times : [times[1], times[0]];
+      const all: Record<string, unknown> = { ...fields, start, end };
+      // Keys in any order: the file must not depend on it.
+      return Object.fromEntries(order.map((k) => [k, all[k]])) as unknown as UsageMeasurement;
+    });
+
+  it('writes exactly the bytes the builder wrote before streaming, for any measurements (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(validMeasurement, { maxLength: 12 }), async (measurements) => {
+        const manifest = usageManifest();
+        expect((await buildUsageReport(manifest, measurements)).equals(await preStreamingReport(manifest, measurements))).toBe(true);
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('accepts a measurement exactly when UsageMeasurementSchema does, and writes what the schema returns (property)', async () => {
+    const odd = fc.constantFrom<unknown>('', ' ', 'x'.repeat(254), 'a\u0000b', 'tab\there', -1, 1.5, 2_147_483_648, Number.NaN, '1', null, undefined, {}, [], true,
+      '2026-02-29T00:00:00Z', '2026-11-28T10:00:00', '2026-11-28T24:00:00Z', '2026-11-28 10:00:00Z', 'PREPAID', 'FREE', 'bad tag', '-x');
+    const key = fc.constantFrom('deviceUuid', 'hostname', 'entitlementTag', 'subscriptionId', 'billingType', 'count', 'start', 'end', 'extra', 'virtual_account_id');
+    // Values at the edge of each rule, on the key they test.
+    const edges: [string, unknown][] = [
+      ['hostname', ''], ['hostname', 'h'.repeat(253)], ['hostname', 'h'.repeat(254)], ['hostname', 'a\u007f'], ['hostname', 'a\u0080'],
+      ['deviceUuid', ''], ['deviceUuid', 'a'.repeat(128)], ['deviceUuid', 'a'.repeat(129)], ['deviceUuid', '.a'], ['deviceUuid', 'a@b'],
+      ['entitlementTag', 'a'.repeat(200)], ['entitlementTag', 'a'.repeat(201)], ['entitlementTag', 'a,b'], ['entitlementTag', 'a@b'],
+      ['subscriptionId', ''], ['subscriptionId', 'a@b'], ['subscriptionId', 'a'.repeat(129)], ['subscriptionId', 'a,b'],
+      ['count', 0], ['count', -0], ['count', 2_147_483_647], ['count', 2_147_483_648], ['count', 0.5], ['count', Number.MAX_SAFE_INTEGER + 1],
+      ['billingType', 'prepaid'], ['start', '2026-11-28T10:00:00.0000000000Z'], ['end', '1899-12-31T23:59:59Z'], ['end', '2024-02-29T00:00:00Z'],
+    ];
+    const mutation = fc.oneof(
+      fc.record({ set: key, value: odd }),
+      fc.record({ drop: key }),
+      fc.constantFrom(...edges).map(([k, value]) => ({ set: k, value })),
+      fc.constantFrom('end 1 ms before start', 'end at start').map((op) => ({ op })),
+    );
+    await fc.assert(
+      fc.asyncProperty(validMeasurement, fc.array(mutation, { maxLength: 2 }), async (valid, mutations) => {
+        const m: Record<string, unknown> = { ...valid };
+        for (const change of mutations) {
+          if ('drop' in change) delete m[change.drop];
+          else if ('op' in change) m.end = new Date(Date.parse(valid.start) - (change.op === 'end at start' ? 0 : 1)).toISOString();
+          else m[change.set] = change.value;
+        }
+        const expected = UsageMeasurementSchema.safeParse(m);
+        const built = await buildUsageReport(usageManifest(), [m as unknown as UsageMeasurement]).then(
+          (file) => ({ file }),
+          (err: unknown) => ({ err }),
+        );
+        if (expected.success) {
+          expect(built).toHaveProperty('file');
+          // Through JSON, as the file carries it (-0 is written as 0).
+          if ('file' in built) expect((await parseUsageReport(built.file)).measurements).toEqual([JSON.parse(JSON.stringify(expected.data))]);
+        } else {
+          expect('err' in built && built.err instanceof FileFormatError && built.err.code).toBe('INVALID_CONTENT');
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('streams the file to a sink in order, with its digest and size, from batches of measurements', async () => {
+    const manifest = usageManifest();
+    const measurements = Array.from({ length: 2500 }, (_, i) => measurement(i));
+    async function* batches(): AsyncGenerator<UsageMeasurement[]> {
+      for (let i = 0; i < measurements.length; i += 1000) yield measurements.slice(i, i + 1000);
+    }
+    const chunks: Buffer[] = [];
+    const written = await writeUsageReport(manifest, batches(), async (chunk) => {
+      chunks.push(chunk);
+      await new Promise((r) => setImmediate(r));
+    });
+    const file = Buffer.concat(chunks);
+    expect(file.equals(await buildUsageReport(manifest, measurements))).toBe(true);
+    expect(written).toEqual({ digest: sha256Hex(file), size: file.length, measurements: 2500 });
+  });
+
+  it('sends nothing to the sink when a measurement is refused', async () => {
+    const sink = jest.fn();
+    await expectCode(writeUsageReport(usageManifest(), [measurement(0), measurement(1, { hostname: '' })], sink), 'INVALID_CONTENT', 'measurement 2');
+    expect(sink).not.toHaveBeenCalled();
   });
 
   async function withInner(innerEntries: { name: string; data: Buffer }[], manifest = usageManifest()): Promise<Buffer> {

@@ -21,7 +21,7 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { type ArchiveLimits, FileFormatError, readTarGz, TarGzWriter, writeTarGz } from './archive';
+import { type ArchiveLimits, type ChunkSink, FileFormatError, readTarGz, TarGzStream, TarGzWriter, writeTarGz } from './archive';
 import { keyId as keyIdOf, publicKeyPem, sign, SIGNATURE_ALGORITHM, verify } from './signing';
 
 // ---------------------------------------------------------------------------------------------------
@@ -109,13 +109,17 @@ function text(max: number): z.ZodString {
 }
 
 /** Ids at the license server: printable, no spaces, at most 128 characters. */
-const idSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/, 'must be 1 to 128 of A-Z a-z 0-9 . _ : @ / - (starting with a letter or digit)');
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
+const idSchema = z.string().regex(ID_RE, 'must be 1 to 128 of A-Z a-z 0-9 . _ : @ / - (starting with a letter or digit)');
 const nameSchema = text(256);
 const domainSchema = z.string().regex(/^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/, 'must be a domain name such as acme.example');
-const tagSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._,:/-]{0,199}$/, 'must be 1 to 200 of A-Z a-z 0-9 . _ , : / -');
+const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9._,:/-]{0,199}$/;
+const tagSchema = z.string().regex(TAG_RE, 'must be 1 to 200 of A-Z a-z 0-9 . _ , : / -');
 /** Same rule as device registration (device.validation.ts). */
-const deviceUuidSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be 1 to 128 of A-Z a-z 0-9 . _ : / -');
-const hostnameSchema = text(253);
+const DEVICE_UUID_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+const deviceUuidSchema = z.string().regex(DEVICE_UUID_RE, 'must be 1 to 128 of A-Z a-z 0-9 . _ : / -');
+const HOSTNAME_MAX = 253;
+const hostnameSchema = text(HOSTNAME_MAX);
 const quantitySchema = z.int('must be an integer').min(0, 'must not be negative').max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`);
 const uuidSchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a lower-case UUID');
 const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (sha256)');
@@ -520,6 +524,59 @@ const measurementSchema = z
 
 export const UsageMeasurementSchema: z.ZodType<UsageMeasurement> = measurementSchema;
 
+const MEASUREMENT_KEYS = 8;
+
+/**
+ * The RUM report entry of one measurement, or null when `m` is not plainly valid. The same rules as
+ * `measurementSchema` written out by hand (sharing its patterns), because at 100,000 measurements a
+ * report spent more time in zod than in compression. It may only be stricter than the schema, never
+ * looser: a null sends the measurement through the schema, which accepts it or names the problem
+ * (formats.spec.ts checks both agree). The text equals `xmlEnvelopeText('RUMReport', schemaOutput)`:
+ * keys in schema order, and only the hostname can hold characters JSON escapes or `<`, `>`.
+ */
+function plainMeasurementEntry(m: UsageMeasurement, isoTimes: IsoTimeCache): string | null {
+  if (typeof m !== 'object' || m === null) return null;
+  const { deviceUuid, hostname, entitlementTag, subscriptionId, billingType, count, start, end } = m;
+  if (
+    typeof deviceUuid !== 'string' || !DEVICE_UUID_RE.test(deviceUuid) ||
+    typeof hostname !== 'string' || hostname.length === 0 || hostname.length > HOSTNAME_MAX || CONTROL_CHARS.test(hostname) ||
+    typeof entitlementTag !== 'string' || !TAG_RE.test(entitlementTag) ||
+    (subscriptionId !== null && (typeof subscriptionId !== 'string' || !ID_RE.test(subscriptionId))) ||
+    (billingType !== 'PREPAID' && billingType !== 'POSTPAID') ||
+    !Number.isSafeInteger(count) || count < 0 || count > MAX_QUANTITY ||
+    typeof start !== 'string' || typeof end !== 'string'
+  ) {
+    return null;
+  }
+  const startMs = isoTimes.parse(start);
+  const endMs = isoTimes.parse(end);
+  if (startMs === null || endMs === null || endMs < startMs) return null;
+  // Strict object: exactly the eight keys above (all present, so no unknown one).
+  if (Object.keys(m).length !== MEASUREMENT_KEYS) return null;
+  const host = JSON.stringify(hostname).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
+  const subscription = subscriptionId === null ? 'null' : `"${subscriptionId}"`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<smartLicense><RUMReport><![CDATA[{"deviceUuid":"${deviceUuid}","hostname":${host},` +
+    `"entitlementTag":"${entitlementTag}","subscriptionId":${subscription},"billingType":"${billingType}","count":${count},` +
+    `"start":"${start}","end":"${end}"}]]></RUMReport></smartLicense>\n`
+  );
+}
+
+/** `isIsoDateTime` + `Date.parse`, remembered: a report's measurements share a few timestamps. */
+class IsoTimeCache {
+  private readonly known = new Map<string, number | null>();
+
+  parse(s: string): number | null {
+    let ms = this.known.get(s);
+    if (ms === undefined) {
+      ms = isIsoDateTime(s) ? Date.parse(s) : null;
+      if (this.known.size >= 4096) this.known.clear();
+      this.known.set(s, ms);
+    }
+    return ms;
+  }
+}
+
 /** Outer usage report archive: manifest.json and the nested rum-reports.tar.gz. */
 export const USAGE_REPORT_LIMITS: ArchiveLimits = {
   maxCompressedBytes: 64 * 1024 * 1024,
@@ -544,8 +601,12 @@ const RUM_ENTRY = /^rum\/([1-9]\d{0,8})\.xml$/;
  * never close the CDATA section or the envelope, whatever strings it holds.
  */
 function xmlEnvelope(inner: string, value: unknown): Buffer {
+  return Buffer.from(xmlEnvelopeText(inner, value), 'utf8');
+}
+
+function xmlEnvelopeText(inner: string, value: unknown): string {
   const json = JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
-  return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<smartLicense><${inner}><![CDATA[${json}]]></${inner}></smartLicense>\n`, 'utf8');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<smartLicense><${inner}><![CDATA[${json}]]></${inner}></smartLicense>\n`;
 }
 
 function envelopePattern(inner: string): RegExp {
@@ -564,36 +625,87 @@ function parseEnvelope(data: Buffer, pattern: RegExp, entry: string): unknown {
   }
 }
 
+export interface WrittenUsageReport {
+  /** sha256 hex of the file's bytes: what an ACK names. */
+  digest: string;
+  /** Bytes of the file. */
+  size: number;
+  measurements: number;
+}
+
 /**
- * Builds the usage report file. `measurements` may be any (async) iterable, e.g. a database cursor:
- * they are validated and written one by one through a streaming gzip, so 100,000 of them need only the
- * compressed output in memory. Throws FileFormatError INVALID_CONTENT naming the first bad measurement.
+ * Writes the usage report file to `sink` as it is compressed, hashing it on the way: nothing but the
+ * nested `rum-reports.tar.gz` (compressed; it must be complete before the outer tar header that gives
+ * its size) is held in memory. `measurements` may be any iterable or async iterable, e.g. a database
+ * cursor; an async source may yield batches (arrays), which saves a promise per measurement. They are
+ * validated and written one by one; a bad one throws FileFormatError INVALID_CONTENT naming it, before
+ * any byte reached `sink`. The bytes are exactly those `buildUsageReport` returns.
  */
-export async function buildUsageReport(
+export async function writeUsageReport(
   manifest: UsageReportManifestInput,
-  measurements: Iterable<UsageMeasurement> | AsyncIterable<UsageMeasurement>,
-): Promise<Buffer> {
+  measurements: Iterable<UsageMeasurement> | AsyncIterable<UsageMeasurement | readonly UsageMeasurement[]>,
+  sink: ChunkSink,
+): Promise<WrittenUsageReport> {
   const checked = validate(usageManifestSchema, { format: USAGE_REPORT_FORMAT, version: FORMAT_VERSION, ...manifest }, 'manifest.json');
-  const rum = new TarGzWriter();
+  // rum/1.xml, rum/2.xml, ...: distinct by construction.
+  const rum = new TarGzWriter({ namesAreUnique: true });
+  const isoTimes = new IsoTimeCache();
   let n = 0;
-  try {
-    for await (const m of measurements) {
-      n += 1;
-      if (n >= RUM_ARCHIVE_LIMITS.maxEntries) {
-        throw new FileFormatError('TOO_MANY_ENTRIES', `a usage report holds at most ${RUM_ARCHIVE_LIMITS.maxEntries - 1} measurements`);
-      }
-      const entry = `rum/${n}.xml`;
-      await rum.add(entry, xmlEnvelope('RUMReport', validate(measurementSchema, m, `measurement ${n}`)));
+  const addOne = (m: UsageMeasurement): boolean => {
+    n += 1;
+    if (n >= RUM_ARCHIVE_LIMITS.maxEntries) {
+      throw new FileFormatError('TOO_MANY_ENTRIES', `a usage report holds at most ${RUM_ARCHIVE_LIMITS.maxEntries - 1} measurements`);
     }
+    const entry = plainMeasurementEntry(m, isoTimes) ?? xmlEnvelopeText('RUMReport', validate(measurementSchema, m, `measurement ${n}`));
+    return rum.append(`rum/${n}.xml`, entry);
+  };
+  let nested: { chunks: Buffer[]; size: number };
+  try {
+    for await (const item of measurements) {
+      if (isBatch(item)) {
+        for (const m of item) if (!addOne(m)) await rum.drain();
+      } else if (!addOne(item)) {
+        await rum.drain();
+      }
+    }
+    nested = await rum.finishChunks();
   } catch (err) {
     rum.abort();
     throw err;
   }
-  const nested = await rum.finish();
-  return writeTarGz([
-    { name: 'manifest.json', data: jsonBytes(checked) },
-    { name: RUM_ARCHIVE, data: nested },
-  ]);
+  const hash = createHash('sha256');
+  const outer = new TarGzStream((chunk) => {
+    hash.update(chunk);
+    return sink(chunk);
+  });
+  try {
+    await outer.add('manifest.json', jsonBytes(checked));
+    await outer.addParts(RUM_ARCHIVE, nested.size, nested.chunks);
+    const size = await outer.finish();
+    return { digest: hash.digest('hex'), size, measurements: n };
+  } catch (err) {
+    outer.abort();
+    throw err;
+  }
+}
+
+function isBatch(item: UsageMeasurement | readonly UsageMeasurement[]): item is readonly UsageMeasurement[] {
+  return Array.isArray(item);
+}
+
+/**
+ * Builds the usage report file in memory (see `writeUsageReport`, which streams the same bytes).
+ * Throws FileFormatError INVALID_CONTENT naming the first bad measurement.
+ */
+export async function buildUsageReport(
+  manifest: UsageReportManifestInput,
+  measurements: Iterable<UsageMeasurement> | AsyncIterable<UsageMeasurement | readonly UsageMeasurement[]>,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const { size } = await writeUsageReport(manifest, measurements, (chunk) => {
+    chunks.push(chunk);
+  });
+  return Buffer.concat(chunks, size);
 }
 
 /**
