@@ -165,11 +165,12 @@ export interface LoadResult {
 }
 
 /** autocannon against url with a POST body and a token picked at random per request. */
-export async function load(url: string, body: string, tokens: readonly string[], seconds: number, connections = 50): Promise<LoadResult> {
+export async function load(url: string, body: string, tokens: readonly string[], seconds: number, connections = 50, timeoutSec = 10): Promise<LoadResult> {
   const result = await autocannon({
     url,
     connections,
     duration: seconds,
+    timeout: timeoutSec,
     requests: [
       {
         method: 'POST',

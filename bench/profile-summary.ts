@@ -47,3 +47,24 @@ console.log('\nby package (self time)');
 for (const [k, v] of [...pkgTimes].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${pct(v).padStart(7)}  ${k}`);
 console.log('\nby function (self time)');
 for (const [k, v] of [...fnTimes].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(v).padStart(7)}  ${k}`);
+
+// Inclusive time of named functions (anywhere on the stack), when asked: FILE N name1,name2,...
+const names = process.argv[4]?.split(',') ?? [];
+if (names.length > 0) {
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inclusive = new Map<string, number>(names.map((n) => [n, 0]));
+  for (const [id, us] of self) {
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const fn = (byId.get(cur) as Node).callFrame.functionName;
+      if (inclusive.has(fn) && !seen.has(fn)) {
+        seen.add(fn);
+        inclusive.set(fn, (inclusive.get(fn) ?? 0) + us);
+      }
+    }
+  }
+  const busy = total - (pkgTimes.get('(idle)') ?? 0);
+  console.log(`\ninclusive (share of non-idle time, ${(busy / 1e6).toFixed(1)} s)`);
+  for (const [k, v] of inclusive) console.log(`${((100 * v) / busy).toFixed(1).padStart(6)}%  ${k}`);
+}

@@ -42,20 +42,24 @@ async function main(): Promise<void> {
   const started = Date.now();
   const db = await scratchDatabase();
   const children: ChildServer[] = [];
+  let current: ChildServer | undefined;
   try {
-    const server = await startChild('server', path.join(ROOT, 'dist', 'src', 'main.js'), {
-      NODE_ENV: 'production',
-      DATABASE_URL: db.url,
-      JWT_SECRET,
-      SECRETS_KEY: 'ab'.repeat(32),
-      LOG_LEVEL: 'warn',
-      // The scheduler would sync every tenant against the simulator mid-run; rate limits would
-      // refuse a load generator that is, by design, one client at 50 connections.
-      SCHEDULER_ENABLED: 'false',
-      RATE_LIMIT_SUBJECT_PER_MINUTE: '0',
-      RATE_LIMIT_TENANT_PER_MINUTE: '0',
-    }, await freePort(), values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'profiles')}`] : []);
-    children.push(server);
+    // Each scenario gets a fresh server process, so its peak RSS is its own (Node keeps the heap it grew).
+    const startServerChild = async (): Promise<ChildServer> =>
+      startChild('server', path.join(ROOT, 'dist', 'src', 'main.js'), {
+        NODE_ENV: 'production',
+        DATABASE_URL: db.url,
+        JWT_SECRET,
+        SECRETS_KEY: 'ab'.repeat(32),
+        LOG_LEVEL: 'warn',
+        // The scheduler would sync every tenant against the simulator mid-run; rate limits would
+        // refuse a load generator that is, by design, one client at 50 connections.
+        SCHEDULER_ENABLED: 'false',
+        RATE_LIMIT_SUBJECT_PER_MINUTE: '0',
+        RATE_LIMIT_TENANT_PER_MINUTE: '0',
+      }, await freePort(), values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'profiles')}`] : []);
+    let server = await startServerChild();
+    current = server;
     console.log(`server ready (pid ${server.pid}, ${Math.round(server.rssMb())} MB); seeding ${tenants} tenants, ${devices} devices`);
     const seeded = await seed(db.url, { tenants, devices });
     console.log(`seeded in ${seeded.ms} ms: ${seeded.devices} devices, ${seeded.licenses} license lines, ${seeded.assignments} assignments`);
@@ -64,7 +68,13 @@ async function main(): Promise<void> {
 
     const ctx: BenchContext = { server, baseline, ownerUrl: db.url, tenants: seeded.tenants, sizes, durationSec };
     const rows: Row[] = [];
-    for (const name of names) {
+    for (const [i, name] of names.entries()) {
+      if (i > 0) {
+        await server.stop();
+        server = await startServerChild();
+        current = server;
+        ctx.server = server;
+      }
       const t0 = Date.now();
       process.stdout.write(`${name} ... `);
       const result = await SCENARIOS[name](ctx);
@@ -93,6 +103,7 @@ async function main(): Promise<void> {
     });
     console.log(`results: ${path.relative(ROOT, file)} (${Math.round((Date.now() - started) / 1000)} s)`);
   } finally {
+    await current?.stop();
     for (const c of children.reverse()) await c.stop();
     await db.drop();
   }

@@ -7,6 +7,7 @@ import { Migration20261128400000UsageReportChunks } from './Migration20261128400
 import { Migration20261128410000AssignSpeed } from './Migration20261128410000AssignSpeed';
 import { Migration20261128420000TenantCompliance } from './Migration20261128420000TenantCompliance';
 import { Migration20261128430000RlsInitPlans } from './Migration20261128430000RlsInitPlans';
+import { Migration20261128440000AssignmentDeviceIndex } from './Migration20261128440000AssignmentDeviceIndex';
 
 /**
  * Every migration, in order. Listed explicitly (rather than globbed from a folder) so the same
@@ -21,4 +22,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261128410000AssignSpeed', class: Migration20261128410000AssignSpeed },
   { name: 'Migration20261128420000TenantCompliance', class: Migration20261128420000TenantCompliance },
   { name: 'Migration20261128430000RlsInitPlans', class: Migration20261128430000RlsInitPlans },
+  { name: 'Migration20261128440000AssignmentDeviceIndex', class: Migration20261128440000AssignmentDeviceIndex },
 ];

@@ -36,6 +36,8 @@ const pageWeighted: ComplexityEstimator = ({ field, args, childComplexity }) => 
   return 1 + childComplexity * first;
 };
 
+const costs = new WeakMap<DocumentNode, Map<string, number>>();
+
 /** Refuses an operation whose estimated cost exceeds the limit (QUERY_TOO_COMPLEX, HTTP 400). */
 export function assertCost(
   schema: GraphQLSchema,
@@ -44,17 +46,26 @@ export function assertCost(
   operationName: string | undefined | null,
   maxCost: number,
 ): void {
-  let cost: number;
-  try {
-    cost = getComplexity({
-      schema,
-      query: document,
-      variables: variables ?? {},
-      operationName: operationName ?? undefined,
-      estimators: [pageWeighted, simpleEstimator({ defaultComplexity: 1 })],
-    });
-  } catch {
-    return; // variables that do not coerce are reported by execution with their own code
+  // Apollo hands the same DocumentNode object for the same query text (its document cache), so the
+  // cost of a document with the same variables is computed once, not on every request.
+  const key = `${operationName ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
+  let known = costs.get(document);
+  let cost = known?.get(key);
+  if (cost === undefined) {
+    try {
+      cost = getComplexity({
+        schema,
+        query: document,
+        variables: variables ?? {},
+        operationName: operationName ?? undefined,
+        estimators: [pageWeighted, simpleEstimator({ defaultComplexity: 1 })],
+      });
+    } catch {
+      return; // variables that do not coerce are reported by execution with their own code
+    }
+    if (!known) costs.set(document, (known = new Map()));
+    // Bounded: documents with ever-changing variables keep at most this many entries each.
+    if (known.size < 100) known.set(key, cost);
   }
   if (cost > maxCost) {
     throw new GraphQLError(`query cost ${cost} exceeds the limit of ${maxCost}; ask for smaller pages or fewer fields`, {
