@@ -14,7 +14,18 @@ export function loadById<R, T>(
   idOf: (row: R) => string,
   toNode: (row: R) => T,
 ): Promise<T | null> {
-  const loader = memoize(
+  return byIdLoader(ctx, key, fetch, idOf, toNode).load(id);
+}
+
+/** The request's loader behind loadById (to `prime` it with rows another statement already read). */
+export function byIdLoader<R, T>(
+  ctx: RequestContext,
+  key: symbol,
+  fetch: (ids: readonly string[]) => Promise<R[]>,
+  idOf: (row: R) => string,
+  toNode: (row: R) => T,
+): DataLoader<string, T | null> {
+  return memoize(
     ctx,
     key,
     () =>
@@ -23,7 +34,6 @@ export function loadById<R, T>(
         return ids.map((i) => byId.get(i) ?? null);
       }),
   );
-  return loader.load(id);
 }
 
 /** Like loadById, for one-to-many: every row whose `groupOf` is the id, in the order fetched. */

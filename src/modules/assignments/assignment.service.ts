@@ -13,6 +13,8 @@ import { DeviceKind } from '../devices/device.enums';
 import { findEntitlement, type EntitlementSelector } from '../entitlements/entitlement.service';
 import type { EntitlementRow } from '../entitlements/entitlement.types';
 import { BillingType } from '../licenses/license.enums';
+import { LICENSE_SELECT, primeLicenses } from '../licenses/license.service';
+import type { LicenseRow } from '../licenses/license.types';
 import { requireTenantScope } from '../tenants/tenant.service';
 import { AssignmentCategory, AssignmentStatus, ComplianceReason, ComplianceStatus } from './assignment.enums';
 import { devicesNotFound, insufficientLicenses, notApplicable, type InapplicableDevice } from './assignment.errors';
@@ -565,22 +567,34 @@ function scoped(ctx: RequestContext): [string, unknown[]] {
   return ctx.viewer.tenantId ? [' and a.tenant_id = ?', [ctx.viewer.tenantId]] : ['', []];
 }
 
-/** What a device holds now (DNA first, then HSEC); batched per request. */
+/**
+ * What a device holds now (DNA first, then HSEC); batched per request. The same statement reads the
+ * license lines those assignments hold (each line's use counted once) and hands them to the license
+ * loader, so a page of devices with their licenses costs one statement here, not two.
+ */
 export function loadCurrentAssignments(ctx: RequestContext, deviceId: string): Promise<LicenseAssignment[]> {
   const [scope, params] = scoped(ctx);
+  const licenseScope = ctx.viewer.tenantId ? ' and l.tenant_id = ?' : '';
   return loadGroup(
     ctx,
     CURRENT_LOADER,
     deviceId,
-    (ids) =>
-      inScope(ctx, (em) =>
-        prepared<AssignmentRow>(
+    async (ids) => {
+      const rows = await inScope(ctx, (em) =>
+        prepared<AssignmentRow & { license: LicenseRow | null }>(
           em,
-          `select ${ASSIGNMENT_COLUMNS} from assignment a
-            where a.device_id = any(?::uuid[]) and a.released_at is null${scope} order by a.category, a.id`,
-          [pgArray(ids), ...params],
+          `with a as (
+             select ${ASSIGNMENT_COLUMNS} from assignment a
+              where a.device_id = any(?::uuid[]) and a.released_at is null${scope}),
+           l as (${LICENSE_SELECT} where l.id in (select a.license_id from a)${licenseScope})
+           select a.*, (select row_to_json(l) from l where l.id = a.license_id) as license
+             from a order by a.category, a.id`,
+          [pgArray(ids), ...params, ...params],
         ),
-      ),
+      );
+      primeLicenses(ctx, rows.flatMap((r) => (r.license ? [r.license] : [])));
+      return rows;
+    },
     (r) => r.device_id,
     LicenseAssignment.from,
   );

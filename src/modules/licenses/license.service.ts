@@ -1,7 +1,7 @@
 import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../common/context';
-import { loadById } from '../../common/loaders';
+import { byIdLoader } from '../../common/loaders';
 import { badInput, notFound } from '../../common/errors';
 import { parseIdArg } from '../../common/global-id';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
@@ -172,12 +172,11 @@ export async function listLicenses(ctx: RequestContext, args: LicenseListArgs): 
   });
 }
 
-export function loadLicense(ctx: RequestContext, id: string): Promise<License | null> {
+function licenseLoader(ctx: RequestContext) {
   const scoped = ctx.viewer.tenantId;
-  return loadById(
+  return byIdLoader(
     ctx,
     LOADER,
-    id,
     (ids) =>
       inScope(ctx, (em) =>
         prepared<LicenseRow>(em, `${LICENSE_SELECT} where l.id = any(?::uuid[])${scoped ? ' and l.tenant_id = ?' : ''}`, [
@@ -188,6 +187,16 @@ export function loadLicense(ctx: RequestContext, id: string): Promise<License | 
     (r) => r.id,
     License.from,
   );
+}
+
+export function loadLicense(ctx: RequestContext, id: string): Promise<License | null> {
+  return licenseLoader(ctx).load(id);
+}
+
+/** Hands license rows read by another statement of this request to the license loader. */
+export function primeLicenses(ctx: RequestContext, rows: readonly LicenseRow[]): void {
+  const loader = licenseLoader(ctx);
+  for (const row of rows) loader.prime(row.id, License.from(row));
 }
 
 export async function findLicense(ctx: RequestContext, idArg: string): Promise<License | null> {
