@@ -524,7 +524,7 @@ const measurementSchema = z
 
 export const UsageMeasurementSchema: z.ZodType<UsageMeasurement> = measurementSchema;
 
-const MEASUREMENT_KEYS = 8;
+const MEASUREMENT_KEYS: ReadonlySet<string> = new Set(['deviceUuid', 'hostname', 'entitlementTag', 'subscriptionId', 'billingType', 'count', 'start', 'end']);
 
 /**
  * The RUM report entry of one measurement, or null when `m` is not plainly valid. The same rules as
@@ -535,7 +535,7 @@ const MEASUREMENT_KEYS = 8;
  * keys in schema order, and only the hostname can hold characters JSON escapes or `<`, `>`.
  */
 function plainMeasurementEntry(m: UsageMeasurement, isoTimes: IsoTimeCache): string | null {
-  if (typeof m !== 'object' || m === null) return null;
+  if (typeof m !== 'object' || m === null || Object.getPrototypeOf(m) !== Object.prototype) return null;
   const { deviceUuid, hostname, entitlementTag, subscriptionId, billingType, count, start, end } = m;
   if (
     typeof deviceUuid !== 'string' || !DEVICE_UUID_RE.test(deviceUuid) ||
@@ -551,8 +551,13 @@ function plainMeasurementEntry(m: UsageMeasurement, isoTimes: IsoTimeCache): str
   const startMs = isoTimes.parse(start);
   const endMs = isoTimes.parse(end);
   if (startMs === null || endMs === null || endMs < startMs) return null;
-  // Strict object: exactly the eight keys above (all present, so no unknown one).
-  if (Object.keys(m).length !== MEASUREMENT_KEYS) return null;
+  // Strict object: its enumerable keys are exactly the eight above (a plain object has no others).
+  let keys = 0;
+  for (const key in m) {
+    if (!MEASUREMENT_KEYS.has(key)) return null;
+    keys += 1;
+  }
+  if (keys !== MEASUREMENT_KEYS.size) return null;
   const host = JSON.stringify(hostname).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
   const subscription = subscriptionId === null ? 'null' : `"${subscriptionId}"`;
   return (
