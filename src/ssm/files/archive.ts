@@ -259,9 +259,29 @@ function octal(value: number, digits: number): string {
   return `${'0'.repeat(digits - s.length)}${s} `;
 }
 
-function sumOf(text: string): number {
+/** Writes ASCII `text` at `pos` byte by byte (no native call for a few characters); returns its byte sum. */
+function writeAscii(target: Buffer, pos: number, text: string): number {
   let sum = 0;
-  for (let i = 0; i < text.length; i++) sum += text.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    target[pos + i] = c;
+    sum += c;
+  }
+  return sum;
+}
+
+/** `octal(value, digits)` written at `pos` without building the string; returns its byte sum. */
+function writeOctal(target: Buffer, pos: number, value: number, digits: number): number {
+  if (value >= 8 ** digits) return writeAscii(target, pos, octal(value, digits));
+  let sum = 32;
+  target[pos + digits] = 32;
+  let rest = value;
+  for (let i = digits - 1; i >= 0; i--) {
+    const c = 48 + (rest % 8);
+    target[pos + i] = c;
+    sum += c;
+    rest = Math.floor(rest / 8);
+  }
   return sum;
 }
 
@@ -272,15 +292,13 @@ function sumOf(text: string): number {
  */
 function encodeHeader(target: Buffer, offset: number, name: string, prefix: string, size: number, typeflag: number): void {
   HEADER_TEMPLATE.copy(target, offset);
-  target.write(name, offset, 'latin1');
-  const sizeField = octal(size, 11);
-  target.write(sizeField, offset + 124, 'latin1');
+  let sum = TEMPLATE_SUM + writeAscii(target, offset, name) + writeOctal(target, offset + 124, size, 11);
   const flag = 48 + typeflag;
-  target[offset + 156] = flag;
-  if (prefix) target.write(prefix, offset + 345, 'latin1');
   // The template's typeflag byte is 0, so the flag adds in full.
-  const sum = TEMPLATE_SUM + sumOf(name) + sumOf(sizeField) + flag + sumOf(prefix);
-  target.write(octal(sum, 6), offset + 148, 'latin1');
+  target[offset + 156] = flag;
+  sum += flag;
+  if (prefix) sum += writeAscii(target, offset + 345, prefix);
+  writeOctal(target, offset + 148, sum, 6);
 }
 
 /** tar-stream's ustar split: leading directories move to the 155-byte prefix until the name fits in 100. */
