@@ -33,6 +33,8 @@ const DNA_A_T1 = 'regid.2020-10.com.cisco.DSTACK_T1_A';
 
 export interface PhaseFigures {
   wallMs: number;
+  /** VmRSS when the phase started (memory kept from before is part of every later reading). */
+  startRssMb: number;
   /** Highest VmRSS seen by the 25 ms sampler. */
   peakRssMb: number;
   /** VmHWM after a reset at the phase start (null when clear_refs is not writable). */
@@ -122,7 +124,8 @@ export async function runUsageReportBench(opts: { databaseUrl: string; devices: 
 /** Runs `fn` while sampling the child's resident memory. */
 async function measure<T>(pid: number, fn: () => Promise<T>): Promise<{ result: T; figures: PhaseFigures }> {
   const hwmReset = resetHwm(pid);
-  let peak = rssMb(pid, 'VmRSS') ?? 0;
+  const startRssMb = rssMb(pid, 'VmRSS') ?? 0;
+  let peak = startRssMb;
   const timer = setInterval(() => {
     peak = Math.max(peak, rssMb(pid, 'VmRSS') ?? 0);
   }, SAMPLE_MS);
@@ -132,7 +135,7 @@ async function measure<T>(pid: number, fn: () => Promise<T>): Promise<{ result: 
     const wallMs = Math.round(performance.now() - t0);
     peak = Math.max(peak, rssMb(pid, 'VmRSS') ?? 0);
     const hwm = hwmReset ? rssMb(pid, 'VmHWM') : null;
-    return { result, figures: { wallMs, peakRssMb: peak, hwmRssMb: hwm } };
+    return { result, figures: { wallMs, startRssMb, peakRssMb: peak, hwmRssMb: hwm } };
   } finally {
     clearInterval(timer);
   }
@@ -313,6 +316,7 @@ async function main(): Promise<void> {
     generatePeakRssMb: median(all.map((f) => Math.max(f.generate.peakRssMb, f.generate.hwmRssMb ?? 0))),
     fileBytes: median(all.map((f) => f.fileBytes)),
     downloadMs: median(all.map((f) => f.download.wallMs)),
+    downloadStartRssMb: median(all.map((f) => f.download.startRssMb)),
     downloadPeakRssMb: median(all.map((f) => Math.max(f.download.peakRssMb, f.download.hwmRssMb ?? 0))),
     digestMatches: all.every((f) => f.download.digestMatches),
   };
