@@ -12,13 +12,17 @@ import { writeResult } from './support';
  * The offline usage report of one big tenant, measured on the server as it runs in production: its own
  * process (`NODE_ENV=production node dist/src/main.js`), so its resident memory is the server's alone.
  *
- *   npm run bench:usage [-- --devices 100000 --runs 3 --label before]
+ *   npm run bench:usage [-- --devices 100000 --runs 3 --label before --hostname-length 120]
  *
  * Each run: a scratch database on DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
  * the server started on it as a child (it migrates), one tenant with N devices, a license line and N
  * ACTIVE assignments seeded set-based as the owner; then `generateUsageReport` over HTTP and the download
  * of its file, each timed while the child's VmRSS is sampled every 25 ms (and its VmHWM, reset before
  * each phase through /proc/<pid>/clear_refs where the kernel allows it). The scratch database is dropped.
+ *
+ * Hostnames are `edge-<n>.bench.example` (the file compresses to about 1 byte a device), or with
+ * `--hostname-length L` L random hex characters, which gzip cannot shrink below L/2 bytes a device:
+ * a file of megabytes, to exercise storing and downloading in chunks.
  */
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -29,6 +33,8 @@ const DNA_A_T1 = 'regid.2020-10.com.cisco.DSTACK_T1_A';
 
 export interface PhaseFigures {
   wallMs: number;
+  /** VmRSS when the phase started (memory kept from before is part of every later reading). */
+  startRssMb: number;
   /** Highest VmRSS seen by the 25 ms sampler. */
   peakRssMb: number;
   /** VmHWM after a reset at the phase start (null when clear_refs is not writable). */
@@ -43,7 +49,7 @@ export interface UsageReportBenchFigures {
   download: PhaseFigures & { bytes: number; digestMatches: boolean };
 }
 
-export async function runUsageReportBench(opts: { databaseUrl: string; devices: number }): Promise<UsageReportBenchFigures> {
+export async function runUsageReportBench(opts: { databaseUrl: string; devices: number; hostnameLength?: number }): Promise<UsageReportBenchFigures> {
   const scratch = `slm_bench_usage_${Date.now()}_${process.pid}`;
   await adminQuery(opts.databaseUrl, `create database ${scratch}`);
   const url = new URL(opts.databaseUrl);
@@ -57,7 +63,7 @@ export async function runUsageReportBench(opts: { databaseUrl: string; devices: 
     child = started.child;
     serverOutput = started.output;
     const origin = `http://127.0.0.1:${port}`;
-    const tenantId = await seedUsageTenant(scratchUrl, opts.devices);
+    const tenantId = await seedUsageTenant(scratchUrl, opts.devices, opts.hostnameLength);
     const token = mintToken({ key: KEY, subject: 'bench-provider-admin', role: Role.PROVIDER_ADMIN, expiresInSec: 3600 });
     const pid = child.pid as number;
 
@@ -118,7 +124,8 @@ export async function runUsageReportBench(opts: { databaseUrl: string; devices: 
 /** Runs `fn` while sampling the child's resident memory. */
 async function measure<T>(pid: number, fn: () => Promise<T>): Promise<{ result: T; figures: PhaseFigures }> {
   const hwmReset = resetHwm(pid);
-  let peak = rssMb(pid, 'VmRSS') ?? 0;
+  const startRssMb = rssMb(pid, 'VmRSS') ?? 0;
+  let peak = startRssMb;
   const timer = setInterval(() => {
     peak = Math.max(peak, rssMb(pid, 'VmRSS') ?? 0);
   }, SAMPLE_MS);
@@ -128,7 +135,7 @@ async function measure<T>(pid: number, fn: () => Promise<T>): Promise<{ result: 
     const wallMs = Math.round(performance.now() - t0);
     peak = Math.max(peak, rssMb(pid, 'VmRSS') ?? 0);
     const hwm = hwmReset ? rssMb(pid, 'VmHWM') : null;
-    return { result, figures: { wallMs, peakRssMb: peak, hwmRssMb: hwm } };
+    return { result, figures: { wallMs, startRssMb, peakRssMb: peak, hwmRssMb: hwm } };
   } finally {
     clearInterval(timer);
   }
@@ -221,7 +228,7 @@ async function stopServer(child: ChildProcess): Promise<void> {
 }
 
 /** One tenant, its smart account with a managed virtual account, one prepaid line and N licensed devices. */
-export async function seedUsageTenant(databaseUrl: string, devices: number): Promise<string> {
+export async function seedUsageTenant(databaseUrl: string, devices: number, hostnameLength?: number): Promise<string> {
   const owner = new pg.Client({ connectionString: databaseUrl });
   await owner.connect();
   try {
@@ -247,10 +254,12 @@ export async function seedUsageTenant(databaseUrl: string, devices: number): Pro
     );
     await owner.query(
       `insert into device (tenant_id, uuid, hostname, model, kind, mode, software_version)
-       select $1, 'C8K-BENCH-' || lpad(n::text, 7, '0'), 'edge-' || n || '.bench.example', 'C8000V', 'IOS_XE_SDWAN',
-              'CONTROLLER', '17.9.3a'
+       select $1, 'C8K-BENCH-' || lpad(n::text, 7, '0'),
+              case when $3::int is null then 'edge-' || n || '.bench.example'
+                   else left((select string_agg(md5(n::text || ':' || k::text || random()::text), '') from generate_series(1, ($3::int + 31) / 32) k), $3::int) end,
+              'C8000V', 'IOS_XE_SDWAN', 'CONTROLLER', '17.9.3a'
          from generate_series(1, $2::int) as n`,
-      [tenant.id, devices],
+      [tenant.id, devices, hostnameLength ?? null],
     );
     await owner.query(
       `insert into assignment (tenant_id, device_id, entitlement_id, category, license_id, billing_type, status, assigned_at, assigned_by)
@@ -288,23 +297,26 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function main(): Promise<void> {
   const devices = Number(argValue('--devices') ?? 100_000);
+  const hostnameLength = argValue('--hostname-length') === undefined ? undefined : Number(argValue('--hostname-length'));
   const runs = Number(argValue('--runs') ?? 3);
   const label = argValue('--label');
   const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   const all: UsageReportBenchFigures[] = [];
   for (let i = 0; i < runs; i++) {
-    const figures = await runUsageReportBench({ databaseUrl, devices });
+    const figures = await runUsageReportBench({ databaseUrl, devices, hostnameLength });
     all.push(figures);
     process.stdout.write(`run ${i + 1}/${runs}: ${JSON.stringify(figures)}\n`);
   }
   const summary = {
     devices,
+    hostnameLength: hostnameLength ?? null,
     runs,
     idleRssMb: median(all.map((f) => f.idleRssMb)),
     generateMs: median(all.map((f) => f.generate.wallMs)),
     generatePeakRssMb: median(all.map((f) => Math.max(f.generate.peakRssMb, f.generate.hwmRssMb ?? 0))),
     fileBytes: median(all.map((f) => f.fileBytes)),
     downloadMs: median(all.map((f) => f.download.wallMs)),
+    downloadStartRssMb: median(all.map((f) => f.download.startRssMb)),
     downloadPeakRssMb: median(all.map((f) => Math.max(f.download.peakRssMb, f.download.hwmRssMb ?? 0))),
     digestMatches: all.every((f) => f.download.digestMatches),
   };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type pg from 'pg';
+import { InvariantError } from '../common/errors';
 
 /**
  * Raw, set-based SQL inside a scoped transaction (db/scope.ts). Placeholders are `?`. Arrays are
@@ -25,7 +26,10 @@ export interface BulkResult<R> {
  * sent untyped like a quoted literal, so write the cast (`?::uuid[]`, `?::int`) where the type is
  * not clear from its use.
  */
-export async function bulkSql<R>(em: EntityManager, text: string, params: readonly (string | number | boolean | null)[]): Promise<BulkResult<R>> {
+/** A bind parameter: a scalar, or a Buffer for bytea. */
+export type BulkParam = string | number | boolean | null | Buffer;
+
+export async function bulkSql<R>(em: EntityManager, text: string, params: readonly BulkParam[]): Promise<BulkResult<R>> {
   const query = em.getKnex().raw(text, [...params]);
   const trx = em.getTransactionContext();
   if (trx) query.transacting(trx);
@@ -74,4 +78,14 @@ export async function prepared<R>(em: EntityManager, text: string, params: reado
   } catch (err) {
     throw em.getDriver().convertException(err as Error);
   }
+}
+
+/**
+ * `bulkSql` for large binary values (file chunks) that must only ever be written inside a scoped
+ * transaction (db/scope.ts): MikroORM's `execute` would hex-encode a bytea into a literal twice its size.
+ */
+export async function sqlBound<R>(em: EntityManager, text: string, params: readonly BulkParam[]): Promise<R[]> {
+  const trx = em.getTransactionContext<Knex.Transaction>();
+  if (!trx) throw new InvariantError('sqlBound runs only inside a scoped transaction (db/scope.ts)');
+  return (await bulkSql<R>(em, text, params)).rows;
 }

@@ -201,8 +201,10 @@ export async function* usageMeasurementBatches(
 ): AsyncGenerator<UsageMeasurement[]> {
   // Every row is read, so plan for the whole result as the plain query does: for a cursor PostgreSQL
   // otherwise favours the first rows (cursor_tuple_fraction 0.1) and picked a nested loop over devices
-  // in uuid order that took minutes at 100,000 assignments. Transaction-local, like the RLS settings.
-  await sql(em, "select set_config('cursor_tuple_fraction', '1', true)");
+  // in uuid order that took minutes at 100,000 assignments. The sort by device then fits in memory
+  // (about 17 MB at 100,000 rows; 15% faster than the external merge of the default 4 MB).
+  // Transaction-local, like the RLS settings.
+  await sql(em, "select set_config('cursor_tuple_fraction', '1', true), set_config('work_mem', '64MB', true)");
   // Most measurements run from the period's start to its end: the cursor sends null for those bounds
   // (formatted once here, by the same to_char) instead of formatting them again for every row.
   const [bounds] = await sql<{ start: string; end: string }>(

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../common/context';
 import { InvariantError } from '../../common/errors';
 import { inScope } from '../../db/scope';
-import { sql } from '../../db/sql';
+import { sql, sqlBound } from '../../db/sql';
 
 /**
  * Where an offline usage report file lives: `usage_report_chunk` rows of about CHUNK_BYTES each
@@ -41,7 +41,7 @@ export class UsageReportChunkWriter {
     const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    await sql(this.em, 'insert into usage_report_chunk (tenant_id, report_id, seq, data) values (?, ?, ?, ?)', [
+    await sqlBound(this.em, 'insert into usage_report_chunk (tenant_id, report_id, seq, data) values (?, ?, ?, ?)', [
       this.tenantId,
       this.reportId,
       this.seq,
@@ -89,16 +89,27 @@ export async function findStoredUsageReportFile(ctx: RequestContext, id: string,
     id,
     size,
     async *chunks() {
-      let read = 0;
-      for (let seq = 0; seq < count; seq++) {
-        // One short transaction per chunk: a slow download holds no transaction open, and the chunks
-        // of a stored report never change.
+      // One short transaction per chunk: a slow download holds no transaction open, and the chunks of
+      // a stored report never change. The next chunk is read while this one goes to the client.
+      const readChunk = async (seq: number): Promise<Buffer> => {
         const [chunk] = await inScope(ctx, (em) =>
           sql<{ data: Buffer }>(em, 'select data from usage_report_chunk where tenant_id = ? and report_id = ? and seq = ?', [owner, id, seq]),
         );
         if (!chunk) throw new InvariantError(`usage report ${id}: chunk ${seq} of ${count} is missing`);
-        read += chunk.data.length;
-        yield chunk.data;
+        return chunk.data;
+      };
+      let next: Promise<Buffer> | null = count > 0 ? readChunk(0) : null;
+      let read = 0;
+      try {
+        for (let seq = 0; next; seq++) {
+          const data: Buffer = await next;
+          next = seq + 1 < count ? readChunk(seq + 1) : null;
+          read += data.length;
+          yield data;
+        }
+      } finally {
+        // A consumer that stopped early (the client went away) leaves a read in flight.
+        await next?.catch(() => undefined);
       }
       if (read !== size) throw new InvariantError(`usage report ${id}: its chunks hold ${read} bytes, file_size is ${size}`);
     },

@@ -472,6 +472,25 @@ describe('usage report file', () => {
     );
   });
 
+  it('treats objects without the plain prototype, or with hidden or inherited keys, exactly as the schema does', async () => {
+    const base = measurement(0) as unknown as Record<string, unknown>;
+    const nullProto = Object.assign(Object.create(null) as Record<string, unknown>, base);
+    const { deviceUuid, ...rest } = base;
+    const inherited = Object.assign(Object.create({ deviceUuid }) as Record<string, unknown>, rest, { extra: 1 });
+    const hidden = Object.defineProperty({ ...rest }, 'deviceUuid', { value: deviceUuid, enumerable: false });
+    const hiddenPlusExtra = Object.defineProperty({ ...rest, extra: 1 }, 'deviceUuid', { value: deviceUuid, enumerable: false });
+    for (const m of [nullProto, inherited, hidden, hiddenPlusExtra]) {
+      const expected = UsageMeasurementSchema.safeParse(m);
+      const built = await buildUsageReport(usageManifest(), [m as unknown as UsageMeasurement]).then(
+        (file) => ({ ok: true, file }),
+        (err: unknown) => ({ ok: false, code: err instanceof FileFormatError ? err.code : String(err) }),
+      );
+      expect({ ok: built.ok }).toEqual({ ok: expected.success });
+      if (expected.success && 'file' in built) expect((await parseUsageReport(built.file)).measurements).toEqual([expected.data]);
+      if (!expected.success) expect(built).toEqual({ ok: false, code: 'INVALID_CONTENT' });
+    }
+  });
+
   it('streams the file to a sink in order, with its digest and size, from batches of measurements', async () => {
     const manifest = usageManifest();
     const measurements = Array.from({ length: 2500 }, (_, i) => measurement(i));

@@ -524,7 +524,7 @@ const measurementSchema = z
 
 export const UsageMeasurementSchema: z.ZodType<UsageMeasurement> = measurementSchema;
 
-const MEASUREMENT_KEYS = 8;
+const MEASUREMENT_KEYS: ReadonlySet<string> = new Set(['deviceUuid', 'hostname', 'entitlementTag', 'subscriptionId', 'billingType', 'count', 'start', 'end']);
 
 /**
  * The RUM report entry of one measurement, or null when `m` is not plainly valid. The same rules as
@@ -534,25 +534,30 @@ const MEASUREMENT_KEYS = 8;
  * (formats.spec.ts checks both agree). The text equals `xmlEnvelopeText('RUMReport', schemaOutput)`:
  * keys in schema order, and only the hostname can hold characters JSON escapes or `<`, `>`.
  */
-function plainMeasurementEntry(m: UsageMeasurement, isoTimes: IsoTimeCache): string | null {
-  if (typeof m !== 'object' || m === null) return null;
+function plainMeasurementEntry(m: UsageMeasurement, seen: SeenValues): string | null {
+  if (typeof m !== 'object' || m === null || Object.getPrototypeOf(m) !== Object.prototype) return null;
   const { deviceUuid, hostname, entitlementTag, subscriptionId, billingType, count, start, end } = m;
   if (
     typeof deviceUuid !== 'string' || !DEVICE_UUID_RE.test(deviceUuid) ||
     typeof hostname !== 'string' || hostname.length === 0 || hostname.length > HOSTNAME_MAX || CONTROL_CHARS.test(hostname) ||
-    typeof entitlementTag !== 'string' || !TAG_RE.test(entitlementTag) ||
-    (subscriptionId !== null && (typeof subscriptionId !== 'string' || !ID_RE.test(subscriptionId))) ||
+    typeof entitlementTag !== 'string' || !seen.matches(TAG_RE, entitlementTag) ||
+    (subscriptionId !== null && (typeof subscriptionId !== 'string' || !seen.matches(ID_RE, subscriptionId))) ||
     (billingType !== 'PREPAID' && billingType !== 'POSTPAID') ||
     !Number.isSafeInteger(count) || count < 0 || count > MAX_QUANTITY ||
     typeof start !== 'string' || typeof end !== 'string'
   ) {
     return null;
   }
-  const startMs = isoTimes.parse(start);
-  const endMs = isoTimes.parse(end);
+  const startMs = seen.isoTime(start);
+  const endMs = seen.isoTime(end);
   if (startMs === null || endMs === null || endMs < startMs) return null;
-  // Strict object: exactly the eight keys above (all present, so no unknown one).
-  if (Object.keys(m).length !== MEASUREMENT_KEYS) return null;
+  // Strict object: its enumerable keys are exactly the eight above (a plain object has no others).
+  let keys = 0;
+  for (const key in m) {
+    if (!MEASUREMENT_KEYS.has(key)) return null;
+    keys += 1;
+  }
+  if (keys !== MEASUREMENT_KEYS.size) return null;
   const host = JSON.stringify(hostname).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
   const subscription = subscriptionId === null ? 'null' : `"${subscriptionId}"`;
   return (
@@ -562,18 +567,34 @@ function plainMeasurementEntry(m: UsageMeasurement, isoTimes: IsoTimeCache): str
   );
 }
 
-/** `isIsoDateTime` + `Date.parse`, remembered: a report's measurements share a few timestamps. */
-class IsoTimeCache {
-  private readonly known = new Map<string, number | null>();
+/**
+ * Checks remembered across one report's measurements, which share a few timestamps, entitlement tags
+ * and subscription ids. Each memory is bounded (cleared when full).
+ */
+class SeenValues {
+  private readonly times = new Map<string, number | null>();
+  private readonly matched = new Map<RegExp, Set<string>>();
 
-  parse(s: string): number | null {
-    let ms = this.known.get(s);
+  /** `isIsoDateTime` then `Date.parse`; null when not an ISO timestamp. */
+  isoTime(s: string): number | null {
+    let ms = this.times.get(s);
     if (ms === undefined) {
       ms = isIsoDateTime(s) ? Date.parse(s) : null;
-      if (this.known.size >= 4096) this.known.clear();
-      this.known.set(s, ms);
+      if (this.times.size >= 4096) this.times.clear();
+      this.times.set(s, ms);
     }
     return ms;
+  }
+
+  /** `pattern.test(s)` (pattern without the g or y flag), remembering the strings that matched. */
+  matches(pattern: RegExp, s: string): boolean {
+    let good = this.matched.get(pattern);
+    if (!good) this.matched.set(pattern, (good = new Set()));
+    if (good.has(s)) return true;
+    if (!pattern.test(s)) return false;
+    if (good.size >= 4096) good.clear();
+    good.add(s);
+    return true;
   }
 }
 
@@ -649,14 +670,14 @@ export async function writeUsageReport(
   const checked = validate(usageManifestSchema, { format: USAGE_REPORT_FORMAT, version: FORMAT_VERSION, ...manifest }, 'manifest.json');
   // rum/1.xml, rum/2.xml, ...: distinct by construction.
   const rum = new TarGzWriter({ namesAreUnique: true });
-  const isoTimes = new IsoTimeCache();
+  const seen = new SeenValues();
   let n = 0;
   const addOne = (m: UsageMeasurement): boolean => {
     n += 1;
     if (n >= RUM_ARCHIVE_LIMITS.maxEntries) {
       throw new FileFormatError('TOO_MANY_ENTRIES', `a usage report holds at most ${RUM_ARCHIVE_LIMITS.maxEntries - 1} measurements`);
     }
-    const entry = plainMeasurementEntry(m, isoTimes) ?? xmlEnvelopeText('RUMReport', validate(measurementSchema, m, `measurement ${n}`));
+    const entry = plainMeasurementEntry(m, seen) ?? xmlEnvelopeText('RUMReport', validate(measurementSchema, m, `measurement ${n}`));
     return rum.append(`rum/${n}.xml`, entry);
   };
   let nested: { chunks: Buffer[]; size: number };
