@@ -66,15 +66,23 @@ async function main(): Promise<void> {
     const baseline = await startChild('baseline', path.join(ROOT, 'dist', 'bench', 'baseline-server.js'), { DATABASE_URL: db.url, JWT_SECRET }, await freePort());
     children.push(baseline);
 
-    const ctx: BenchContext = { server, baseline, ownerUrl: db.url, tenants: seeded.tenants, sizes, durationSec };
-    const rows: Row[] = [];
-    for (const [i, name] of names.entries()) {
-      if (i > 0) {
+    const ctx: BenchContext = {
+      server,
+      baseline,
+      ownerUrl: db.url,
+      tenants: seeded.tenants,
+      sizes,
+      durationSec,
+      async restartServer() {
         await server.stop();
         server = await startServerChild();
         current = server;
         ctx.server = server;
-      }
+      },
+    };
+    const rows: Row[] = [];
+    for (const [i, name] of names.entries()) {
+      if (i > 0) await ctx.restartServer();
       const t0 = Date.now();
       process.stdout.write(`${name} ... `);
       const result = await SCENARIOS[name](ctx);

@@ -97,3 +97,45 @@ export async function seed(ownerUrl: string, opts: SeedOptions): Promise<SeedRes
     await client.end();
   }
 }
+
+/**
+ * One more tenant of `devices` devices, every one holding a DNA license from a single prepaid line
+ * (assigned a day ago), written by the owner in set-based SQL so the server under test has done no
+ * work (and grown no memory) for it. Returns the tenant's uuid.
+ */
+export async function seedLicensedTenant(ownerUrl: string, slug: string, devices: number): Promise<string> {
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    await client.query('begin');
+    const [{ id }] = (await client.query<{ id: string }>(`insert into tenant (name, slug) values ($1, $1) returning id::text`, [slug])).rows;
+    await client.query(
+      `with sa as (insert into smart_account (tenant_id, domain, name, external_id) values ($1, $2 || '.example', $2, 'SA-' || upper($2)) returning tenant_id, id, external_id),
+            va as (insert into virtual_account (tenant_id, smart_account_id, external_id, name, managed) select tenant_id, id, external_id || '-MAIN', 'Main', true from sa returning tenant_id, id)
+       insert into license (tenant_id, virtual_account_id, entitlement_id, billing_type, billing_model, subscription_id, license_type, quantity, start_date, end_date, source)
+       select va.tenant_id, va.id, e.id, 'PREPAID', 'A_LA_CARTE', 'SUB-' || $2, 'TERM', $3, date '2025-01-01', date '2030-12-31', 'SYNC'
+         from va, entitlement e where e.tag = 'regid.2020-10.com.cisco.DSTACK_T1_A'`,
+      [id, slug, devices],
+    );
+    await client.query(
+      `insert into device (tenant_id, uuid, hostname, model, kind, mode, software_version)
+       select $1, $2 || '-' || g, $2 || '-' || lpad(g::text, 6, '0'), 'C8000V', 'IOS_XE_SDWAN', 'CONTROLLER', '17.9.3a'
+         from generate_series(1, $3::int) as g`,
+      [id, slug, devices],
+    );
+    await client.query(
+      `insert into assignment (tenant_id, device_id, entitlement_id, category, license_id, billing_type, status, assigned_by, assigned_at)
+       select d.tenant_id, d.id, l.entitlement_id, 'DNA', l.id, 'PREPAID', 'ACTIVE', 'bench-seed', now() - interval '1 day'
+         from device d join license l on l.tenant_id = d.tenant_id where d.tenant_id = $1`,
+      [id],
+    );
+    await client.query('commit');
+    await client.query('analyze device, assignment');
+    return id;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    await client.end();
+  }
+}
