@@ -50,7 +50,8 @@ export async function scratchDatabase(): Promise<ScratchDatabase> {
   };
 }
 
-async function adminQuery(url: string, text: string): Promise<void> {
+/** One statement on its own connection (create/drop database). */
+export async function adminQuery(url: string, text: string): Promise<void> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import { adminQuery } from './harness';
 import { mintToken } from '../src/auth/jwt';
 import type { Role } from '../src/auth/roles';
 import { loadConfig, type Config } from '../src/config';
@@ -69,16 +69,6 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
       if (base.databaseUrl && scratch) await adminQuery(base.databaseUrl, `drop database ${scratch} with (force)`);
     },
   };
-}
-
-async function adminQuery(url: string, text: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(text);
-  } finally {
-    await admin.end();
-  }
 }
 
 /** Writes bench/results/<name>-<date>.json. */

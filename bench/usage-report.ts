@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { adminQuery, freePort } from './harness';
 import { mintToken } from '../src/auth/jwt';
 import { Role } from '../src/auth/roles';
 import { writeResult } from './support';
@@ -161,17 +161,6 @@ function resetHwm(pid: number): boolean {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function startServer(databaseUrl: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
   const main = path.join(__dirname, '..', 'src', 'main.js');
   // e.g. USAGE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
@@ -275,16 +264,6 @@ export async function seedUsageTenant(databaseUrl: string, devices: number, host
     throw err;
   } finally {
     await owner.end();
-  }
-}
-
-async function adminQuery(url: string, text: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(text);
-  } finally {
-    await admin.end();
   }
 }
 
