@@ -1,6 +1,8 @@
-import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { Roles } from '../../auth/roles';
 import type { RequestContext } from '../../common/context';
+import { reportingClock } from '../alerts/alert.service';
+import { ReportingClock } from '../alerts/alert.types';
 import { licenseDashboard } from './dashboard.service';
 import { LicenseDashboard } from './dashboard.types';
 
@@ -10,5 +12,11 @@ export class DashboardResolver {
   @Query(() => LicenseDashboard, { description: 'One tenant, or (providers without tenantId) all tenants with a per-tenant breakdown.' })
   licenseDashboard(@Ctx() ctx: RequestContext, @Arg('tenantId', () => ID, { nullable: true }) tenantId?: string): Promise<LicenseDashboard> {
     return licenseDashboard(ctx, tenantId);
+  }
+
+  /** Loaded only when selected: a thousand tenants' breakdown does not pay a thousand clock queries unasked. */
+  @FieldResolver(() => ReportingClock, { nullable: true, description: 'Last sync and reports and the next due dates (one tenant only).' })
+  reportingClock(@Root() dashboard: LicenseDashboard, @Ctx() ctx: RequestContext): Promise<ReportingClock> | null {
+    return dashboard.forTenant ? reportingClock(ctx, dashboard.forTenant) : null;
   }
 }

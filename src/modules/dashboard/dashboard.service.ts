@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../common/context';
 import { inScope } from '../../db/scope';
 import { sql } from '../../db/sql';
-import { activeAlertCounts, reportingClock, summarizeAlerts } from '../alerts/alert.service';
+import { activeAlertCounts, summarizeAlerts } from '../alerts/alert.service';
 import { ComplianceReason } from '../assignments/assignment.enums';
 import { loadEntitlement } from '../entitlements/entitlement.service';
 import { BillingType } from '../licenses/license.enums';
@@ -110,7 +110,7 @@ export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string
     };
     // Provider-wide alerts (no tenant) count in the overall view only.
     dashboard.alerts = summarizeAlerts(mineOf(alerts, only));
-    dashboard.reportingClock = only ? await reportingClock(ctx, only) : null;
+    dashboard.forTenant = only;
     dashboard.tenants = null;
     return dashboard;
   };

@@ -97,8 +97,11 @@ export class LicenseDashboard {
   alerts!: AlertSummary;
 
   @Field(() => ReportingClock, { nullable: true, description: 'Last sync and reports and the next due dates (one tenant only).' })
-  reportingClock!: ReportingClock | null;
+  reportingClock?: ReportingClock | null;
 
   @Field(() => [LicenseDashboard], { nullable: true, description: 'Provider-wide view only: one entry per tenant.' })
   tenants!: LicenseDashboard[] | null;
+
+  /** The tenant this dashboard is for (null: provider-wide); reportingClock is loaded from it only when asked. */
+  forTenant!: string | null;
 }
