@@ -979,6 +979,26 @@ describe('license assignment', () => {
       report(`statements for a devices page: 10 devices ${forTen}, 100 devices ${forHundred}`);
     });
 
+    it("reads every tenant's reporting clock on the provider dashboard in one statement, however many tenants", async () => {
+      for (let i = 0; i < 3; i++) await createAccountTenant(server, slug(`clock-${i}`));
+      const [{ n: tenants }] = await server.sql<{ n: number }>('select count(*)::int as n from tenant');
+      const query = (withClock: boolean): string =>
+        `query { licenseDashboard { tenants { tenant { id } devices { total } ${withClock ? 'reportingClock { syncDueAt lastSyncAt }' : ''} } } }`;
+      type Dashboard = { licenseDashboard: { tenants: { reportingClock?: { syncDueAt: string | null } | null }[] } };
+      let clocks: Dashboard | undefined;
+      const without = await countStatements(async () => {
+        await gqlData<Dashboard>(server, query(false), {}, server.token('PROVIDER_OPERATOR'));
+      });
+      const withClock = await countStatements(async () => {
+        clocks = await gqlData<Dashboard>(server, query(true), {}, server.token('PROVIDER_OPERATOR'));
+      });
+
+      expect(tenants).toBeGreaterThanOrEqual(3);
+      expect(clocks?.licenseDashboard.tenants).toHaveLength(tenants);
+      expect(clocks?.licenseDashboard.tenants.every((t) => t.reportingClock !== null && t.reportingClock !== undefined)).toBe(true);
+      expect(withClock - without).toBe(1);
+    });
+
     it('assigns 10,000 devices in one call without per-device statements', async () => {
       const tenant = await createAccountTenant(server, slug('ten-thousand'));
       const [line] = await addLines(server, tenant, [{ tag: dnaTag('A', 'T1'), billingType: 'PREPAID', quantity: 10_000 }]);

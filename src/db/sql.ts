@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type pg from 'pg';
-import { InvariantError } from '../common/errors';
 
 /**
  * Raw, set-based SQL inside a scoped transaction (db/scope.ts). Placeholders are `?`. Arrays are
@@ -17,18 +16,18 @@ export interface BulkResult<R> {
   rowCount: number;
 }
 
+/** A bind parameter: a scalar, or a Buffer for bytea. */
+export type BulkParam = string | number | boolean | null | Buffer;
+
 /**
  * Like `sql`, for statements that carry large parameters (a 10,000-element id list, a JSON
  * document): the parameters travel as bind parameters of the extended protocol instead of being
  * escaped character by character into the statement text, which is what `em.execute` does (measured:
  * about 20 ms and a few megabytes of garbage per 10,000 ids, per statement). Same `?` placeholders
  * and the same driver exceptions as `sql`. Parameters are strings, numbers, booleans or null, each
- * sent untyped like a quoted literal, so write the cast (`?::uuid[]`, `?::int`) where the type is
+ * sent untyped like a quoted literal (a Buffer as bytea), so write the cast (`?::uuid[]`, `?::int`) where the type is
  * not clear from its use.
  */
-/** A bind parameter: a scalar, or a Buffer for bytea. */
-export type BulkParam = string | number | boolean | null | Buffer;
-
 export async function bulkSql<R>(em: EntityManager, text: string, params: readonly BulkParam[]): Promise<BulkResult<R>> {
   const query = em.getKnex().raw(text, [...params]);
   const trx = em.getTransactionContext();
@@ -72,20 +71,12 @@ export async function prepared<R>(em: EntityManager, text: string, params: reado
     statementNames.set(text, name);
   }
   const connection = (await trx.client.acquireConnection()) as pg.ClientBase;
+  // Announced like knex's own statements, so whoever listens for 'query' (logging, statement counts) sees it.
+  em.getKnex().emit('query', { sql: text, bindings: params, prepared: name });
   try {
     const result = await connection.query<R & pg.QueryResultRow>({ name, text: toNumbered(text), values: [...params] });
     return result.rows;
   } catch (err) {
     throw em.getDriver().convertException(err as Error);
   }
-}
-
-/**
- * `bulkSql` for large binary values (file chunks) that must only ever be written inside a scoped
- * transaction (db/scope.ts): MikroORM's `execute` would hex-encode a bytea into a literal twice its size.
- */
-export async function sqlBound<R>(em: EntityManager, text: string, params: readonly BulkParam[]): Promise<R[]> {
-  const trx = em.getTransactionContext<Knex.Transaction>();
-  if (!trx) throw new InvariantError('sqlBound runs only inside a scoped transaction (db/scope.ts)');
-  return (await bulkSql<R>(em, text, params)).rows;
 }

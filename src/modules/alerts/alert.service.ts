@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../common/context';
-import { notFound } from '../../common/errors';
+import { InvariantError, notFound } from '../../common/errors';
+import { loadById } from '../../common/loaders';
 import { parseIdArg, toGlobalId } from '../../common/global-id';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
-import { sql } from '../../db/sql';
+import { pgArray, sql } from '../../db/sql';
 import { resolveTenantScope } from '../tenants/tenant.service';
 import { AlertKind, AlertSeverity } from './alert.enums';
 import { Alert, ALERT_COLUMNS, ReportingClock, type AlertRow, type AlertSummary } from './alert.types';
@@ -13,6 +14,7 @@ const CURSOR: CursorSpec = { list: 'alerts', shape: ['timestamp', 'uuid'] };
 const NO_TENANT = '00000000-0000-0000-0000-000000000000';
 
 interface Facts {
+  tenant_id: string;
   has_account: boolean;
   account_since: string | null;
   last_sync: string | null;
@@ -42,36 +44,42 @@ interface Wanted {
 }
 
 async function factsOf(em: EntityManager, tenantId: string): Promise<Facts> {
-  const [facts] = await sql<Facts>(
+  return (await factsOfTenants(em, [tenantId]))[0];
+}
+
+/** The reporting facts of several tenants in one statement (one row per tenant, in no set order). */
+async function factsOfTenants(em: EntityManager, tenantIds: readonly string[]): Promise<Facts[]> {
+  return sql<Facts>(
     em,
-    `select exists (select 1 from smart_account where tenant_id = ?) as has_account,
-            to_json((select created_at from smart_account where tenant_id = ?)) #>> '{}' as account_since,
-            to_json(greatest((select max(finished_at) from sync_run where tenant_id = ? and status = 'SUCCEEDED'),
-                             (select max(acknowledged_at) from usage_report where tenant_id = ? and status = 'ACKNOWLEDGED'))) #>> '{}' as last_sync,
+    `select t.tenant_id,
+            exists (select 1 from smart_account where tenant_id = t.tenant_id) as has_account,
+            to_json((select created_at from smart_account where tenant_id = t.tenant_id)) #>> '{}' as account_since,
+            to_json(greatest((select max(finished_at) from sync_run where tenant_id = t.tenant_id and status = 'SUCCEEDED'),
+                             (select max(acknowledged_at) from usage_report where tenant_id = t.tenant_id and status = 'ACKNOWLEDGED'))) #>> '{}' as last_sync,
             r.status as last_run_status, r.id as last_run_id, r.error_message as last_run_error,
-            to_json((select max(acknowledged_at) from usage_report where tenant_id = ? and status = 'ACKNOWLEDGED')) #>> '{}' as last_report,
+            to_json((select max(acknowledged_at) from usage_report where tenant_id = t.tenant_id and status = 'ACKNOWLEDGED')) #>> '{}' as last_report,
             to_json(u.prepaid_since) #>> '{}' as prepaid_since,
             to_json(u.postpaid_since) #>> '{}' as postpaid_since,
             to_json(app_now()) #>> '{}' as now,
             s.sync_required_days, s.sync_due_soon_days, s.prepaid_report_months, s.postpaid_report_months,
             s.license_expiring_days, s.unacknowledged_report_days,
             u.pending
-       from license_sync_settings s
-       left join lateral (select id, status, error_message from sync_run where tenant_id = ? order by started_at desc, id desc limit 1) r on true
+       from unnest(?::uuid[]) as t(tenant_id)
+       cross join license_sync_settings s
+       left join lateral (select id, status, error_message from sync_run where tenant_id = t.tenant_id order by started_at desc, id desc limit 1) r on true
        -- Current assignments in one pass, grouped by line before the join: a billing type is
        -- the line's, else the one asked for (pending), and is the same for a whole group.
-       cross join (
+       cross join lateral (
          select min(g.since) filter (where coalesce(l.billing_type, g.billing_type, 'PREPAID') = 'PREPAID') as prepaid_since,
                 min(g.since) filter (where coalesce(l.billing_type, g.billing_type) = 'POSTPAID') as postpaid_since,
                 coalesce(sum(g.pending), 0)::int as pending
            from (select a.license_id, a.billing_type, min(a.assigned_at) as since,
                         count(*) filter (where a.status = 'PENDING_RECONCILIATION') as pending
-                   from assignment a where a.tenant_id = ? and a.released_at is null
+                   from assignment a where a.tenant_id = t.tenant_id and a.released_at is null
                   group by a.license_id, a.billing_type) g
-           left join license l on l.tenant_id = ? and l.id = g.license_id) u`,
-    [tenantId, tenantId, tenantId, tenantId, tenantId, tenantId, tenantId, tenantId],
+           left join license l on l.tenant_id = t.tenant_id and l.id = g.license_id) u`,
+    [pgArray(tenantIds)],
   );
-  return facts;
 }
 
 const DAY = 86_400_000;
@@ -97,8 +105,20 @@ export function clockOf(f: Facts): ReportingClock {
   return c;
 }
 
+const CLOCK_LOADER = Symbol('reporting-clock-by-tenant');
+
+/** A tenant's reporting clock; batched per request (a provider's per-tenant dashboards cost one statement). */
 export async function reportingClock(ctx: RequestContext, tenantId: string): Promise<ReportingClock> {
-  return inScope(ctx, async (em) => clockOf(await factsOf(em, tenantId)));
+  const clock = await loadById(
+    ctx,
+    CLOCK_LOADER,
+    tenantId,
+    (ids) => inScope(ctx, (em) => factsOfTenants(em, ids)),
+    (f) => f.tenant_id,
+    clockOf,
+  );
+  if (!clock) throw new InvariantError(`no reporting facts for tenant ${tenantId}`);
+  return clock;
 }
 
 /**

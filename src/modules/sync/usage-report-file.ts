@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../common/context';
 import { InvariantError } from '../../common/errors';
 import { inScope } from '../../db/scope';
-import { sql, sqlBound } from '../../db/sql';
+import { bulkSql, sql } from '../../db/sql';
 
 /**
  * Where an offline usage report file lives: `usage_report_chunk` rows of about CHUNK_BYTES each
@@ -41,7 +41,7 @@ export class UsageReportChunkWriter {
     const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    await sqlBound(this.em, 'insert into usage_report_chunk (tenant_id, report_id, seq, data) values (?, ?, ?, ?)', [
+    await bulkSql(this.em, 'insert into usage_report_chunk (tenant_id, report_id, seq, data) values (?, ?, ?, ?)', [
       this.tenantId,
       this.reportId,
       this.seq,
