@@ -44,6 +44,10 @@ const envSchema = z.object({
   SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true'),
   SYNC_TICK_CRON: z.string().default('*/5 * * * *'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  // A licenseAlerts subscriber with more distinct alerts waiting than this, or that has not read for
+  // ALERT_SUBSCRIBER_STALL_MS while alerts wait, is closed with 1013 (resubscribe and re-read).
+  ALERT_SUBSCRIBER_MAX_PENDING: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  ALERT_SUBSCRIBER_STALL_MS: z.coerce.number().int().min(100).default(60_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -85,6 +89,8 @@ export interface Config {
   ssmTimeoutMs: number;
   ssmRetries: number;
   syncTickCron: string;
+  /** Bounds of one licenseAlerts subscriber's queue (see modules/alerts/alert-delivery.ts). */
+  alertSubscribers: { maxPending: number; stallMs: number };
 }
 
 export class ConfigError extends Error {
@@ -157,6 +163,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     ssmTimeoutMs: env.SSM_TIMEOUT_MS,
     ssmRetries: env.SSM_RETRIES,
     syncTickCron: env.SYNC_TICK_CRON,
+    alertSubscribers: { maxPending: env.ALERT_SUBSCRIBER_MAX_PENDING, stallMs: env.ALERT_SUBSCRIBER_STALL_MS },
   };
 }
 

@@ -13,6 +13,7 @@ export interface AppRuntime {
   readonly secrets: SecretBox;
   readonly clock: Clock;
   readonly alerts: AlertBus;
+  readonly log: Logger;
 }
 
 /**
@@ -27,6 +28,8 @@ export interface RequestContext {
   readonly app: AppRuntime;
   /** HTTP requests: the shared transaction used once the operation is known to be a query. */
   scope?: RequestScope;
+  /** Subscriptions over WebSocket: closes the connection (a subscriber that fell behind). */
+  readonly connection?: { close(code: number, reason: string): void };
   /** Per-request memo (DataLoaders and the like), keyed by the owning module. */
   readonly memo: Map<symbol, unknown>;
 }

@@ -1,6 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { createPubSub } from '@graphql-yoga/subscription';
-import { setMaxListeners } from 'node:events';
 import pg from 'pg';
 import type { Logger } from '../logger';
 
@@ -10,42 +8,59 @@ export interface AlertEvent {
   tenantId: string | null;
 }
 
+export type AlertListener = (event: AlertEvent) => void;
+
 /**
  * The alert pub/sub, kept small so another transport can replace it. The PostgreSQL implementation
  * announces with pg_notify inside the writing transaction (delivered on commit, never for a rolled
  * back change) and every instance LISTENs on one dedicated connection. A Redis implementation would
  * keep `announce` transactional by writing an outbox row in the same transaction and publishing it
- * after commit; `events()` stays as it is.
+ * after commit; `listen` stays as it is.
+ *
+ * Listeners are called synchronously for every committed event and must not block or throw (one
+ * that throws is logged and kept); buffering and loading are the listener's business (see
+ * modules/alerts/alert-delivery.ts), so the notification path itself never holds more than one event.
  */
 export interface AlertBus {
   /** Queue an announcement in the caller's transaction. */
   announce(em: EntityManager, event: AlertEvent): Promise<void>;
-  /** Every event committed by any instance, from now on. */
-  events(): AsyncIterable<AlertEvent>;
+  /** Every event committed by any instance, from now on; returns the function that stops listening. */
+  listen(listener: AlertListener): () => void;
+  /** Listeners currently registered (zero once every subscriber has gone). */
+  listenerCount(): number;
   close(): Promise<void>;
 }
 
 export const ALERT_CHANNEL = 'slm_alerts';
 
 export async function startPgAlertBus(opts: { url: string; log: Logger }): Promise<AlertBus> {
-  // Every open subscription listens on this target: no listener limit (Node warns past 10 by default).
-  const target = new EventTarget();
-  setMaxListeners(0, target);
-  const pubsub = createPubSub<{ alert: [AlertEvent] }>({ eventTarget: target as never });
+  const listeners = new Set<AlertListener>();
   const log = opts.log.child({ component: 'alert-bus' });
   let client: pg.Client | null = null;
   let closed = false;
 
+  const dispatch = (event: AlertEvent): void => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        log.error({ err, alertId: event.id }, 'an alert listener failed; it keeps listening');
+      }
+    }
+  };
+
   const connect = async (): Promise<void> => {
     const c = new pg.Client({ connectionString: opts.url, application_name: 'slm-alert-listener' });
     c.on('notification', (msg) => {
-      if (msg.channel !== ALERT_CHANNEL || !msg.payload) return;
+      if (msg.channel !== ALERT_CHANNEL || !msg.payload || listeners.size === 0) return;
+      let event: AlertEvent;
       try {
-        const event = JSON.parse(msg.payload) as AlertEvent;
-        pubsub.publish('alert', event);
+        event = parseEvent(msg.payload);
       } catch (err) {
         log.warn({ err }, 'ignored a malformed alert notification');
+        return;
       }
+      dispatch(event);
     });
     // A lost listener connection is re-established; events committed meanwhile are not replayed
     // (subscribers can list alerts to catch up).
@@ -65,12 +80,25 @@ export async function startPgAlertBus(opts: { url: string; log: Logger }): Promi
     async announce(em, event) {
       await em.execute('select pg_notify(?, ?)', [ALERT_CHANNEL, JSON.stringify(event)]);
     },
-    events() {
-      return pubsub.subscribe('alert');
+    listen(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
     },
+    listenerCount: () => listeners.size,
     async close() {
       closed = true;
+      listeners.clear();
       await client?.end().catch(() => undefined);
     },
   };
+}
+
+function parseEvent(payload: string): AlertEvent {
+  const raw = JSON.parse(payload) as { id?: unknown; tenantId?: unknown };
+  if (typeof raw.id !== 'string' || (raw.tenantId !== null && typeof raw.tenantId !== 'string')) {
+    throw new Error(`alert notification without id or tenantId: ${payload.slice(0, 200)}`);
+  }
+  return { id: raw.id, tenantId: raw.tenantId };
 }

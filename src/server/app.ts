@@ -44,8 +44,9 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   const schema = getSchema();
   const runtime = await createRuntime({ config, db, log });
 
-  const contextFor = (viewer: Viewer, requestId: string, requestLog?: Logger): RequestContext => ({
+  const contextFor = (viewer: Viewer, requestId: string, requestLog?: Logger, connection?: RequestContext['connection']): RequestContext => ({
     viewer,
+    connection,
     em: db.orm.em.fork(),
     requestId,
     log: (requestLog ?? log).child({ reqId: requestId, sub: viewer.subject, viewerTenantId: viewer.tenantId }),
@@ -114,7 +115,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     limits: config.queryLimits,
     rateLimits,
     log,
-    contextFor: (v, id) => contextFor(v, id),
+    contextFor: (v, id, connection) => contextFor(v, id, undefined, connection),
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -18,6 +18,7 @@ export async function createRuntime(opts: { config: Config; db: Database; log: L
     secrets: secretBoxFor(opts.config),
     clock: new Clock(),
     alerts,
+    log: opts.log,
     close: () => alerts.close(),
   };
 }

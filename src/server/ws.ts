@@ -41,7 +41,7 @@ export interface WsDeps {
   /** The same per-subject and per-tenant request budget as over HTTP (one operation = one request). */
   rateLimits: RateLimits;
   log: Logger;
-  contextFor: (viewer: Viewer, requestId: string) => RequestContext;
+  contextFor: (viewer: Viewer, requestId: string, connection: RequestContext['connection']) => RequestContext;
 }
 
 type ConnectionExtra = {
@@ -89,7 +89,10 @@ export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } 
               () => (msLeft > MAX_TIMER_MS ? arm() : ctx.extra.socket.close(CLOSE_FORBIDDEN, 'token expired')),
               Math.max(0, Math.min(msLeft, MAX_TIMER_MS)),
             );
-            ctx.extra.expiryTimer.unref();
+            // Not unref'd: Node deletes the timer list of a cleared timer only for ref'd timers, and
+            // each token's expiry is a duration of its own, so unref'd ones left one TimersList per
+            // ended connection until that token's expiry (found comparing heap snapshots of a churn
+            // of short-lived subscriptions). onClose clears it; shutdown closes every socket first.
           };
           arm();
           return true;
@@ -103,7 +106,8 @@ export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } 
       context: (ctx) => {
         const viewer = ctx.extra.viewer;
         if (!viewer) throw new Error('graphql-ws context requested before onConnect accepted the connection');
-        return deps.contextFor(viewer, randomUUID());
+        const socket = ctx.extra.socket;
+        return deps.contextFor(viewer, randomUUID(), { close: (code, reason) => socket.close(code, reason) });
       },
       // Parse, validate and coerce variables here, so errors carry the same codes as over HTTP
       // (Apollo's pipeline is not on this path) and production refuses introspection here too.

@@ -1,34 +1,12 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { isProvider } from '../../auth/viewer';
+import { InvariantError } from '../../common/errors';
 import { Roles } from '../../auth/roles';
 import type { RequestContext } from '../../common/context';
 import { resolveTenantScope, requireTenant } from '../tenants/tenant.service';
 import { Tenant } from '../tenants/tenant.types';
+import { alertDeliveryOf } from './alert-delivery';
 import * as alerts from './alert.service';
 import { Alert, AlertConnection } from './alert.types';
-
-/**
- * Alerts committed by any instance, through the alert bus, each loaded with the subscriber's own
- * tenant rules before it is sent: an event of another tenant is never even read.
- */
-async function* alertStream(ctx: RequestContext, scopeTenant: string | null): AsyncGenerator<Alert> {
-  // Visibility of an alert depends only on the viewer's tenant or provider standing (the RLS
-  // inputs), so one load per event and visibility class serves every subscriber in that class.
-  const visibility = isProvider(ctx.viewer) ? 'provider' : `tenant:${ctx.viewer.tenantId}`;
-  for await (const event of ctx.app.alerts.events()) {
-    if (scopeTenant !== null && event.tenantId !== scopeTenant) continue;
-    if (!isProvider(ctx.viewer) && event.tenantId !== ctx.viewer.tenantId) continue;
-    let loads = loadsPerEvent.get(event);
-    if (!loads) loadsPerEvent.set(event, (loads = new Map()));
-    let load = loads.get(visibility);
-    if (!load) loads.set(visibility, (load = alerts.findAlert(ctx, event.id).catch(() => null)));
-    const alert = await load;
-    if (alert) yield alert;
-  }
-}
-
-/** Event objects are shared by all subscribers of an instance; entries vanish with the event. */
-const loadsPerEvent = new WeakMap<object, Map<string, Promise<Alert | null>>>();
 
 @Resolver(() => Alert)
 export class AlertResolver {
@@ -56,7 +34,11 @@ export class AlertResolver {
     subscribe: async ({ args, context }) => {
       const ctx = context as RequestContext;
       const scope = await resolveTenantScope(ctx, (args as { tenantId?: string | null }).tenantId);
-      return alertStream(ctx, scope);
+      const connection = ctx.connection;
+      if (!connection) throw new InvariantError('licenseAlerts subscribed outside a WebSocket connection');
+      // Committed alerts of any instance, loaded in batches per visibility class (an event of another
+      // tenant is never read for a tenant subscriber) and queued per subscriber, coalesced by alert.
+      return alertDeliveryOf(ctx).subscribe(ctx.viewer, scope, (code, reason) => connection.close(code, reason));
     },
   })
   licenseAlerts(@Root() alert: Alert, @Arg('tenantId', () => ID, { nullable: true }) _tenantId?: string): Alert {

@@ -274,6 +274,22 @@ export async function findAlert(ctx: RequestContext, idArg: string): Promise<Ale
   return rows[0] ? Alert.from(rows[0]) : null;
 }
 
+/**
+ * The alerts among `ids` (raw uuids) that the viewer may see, in one statement: the batch load of
+ * subscription delivery, run once per batch of notifications and visibility class.
+ */
+export async function loadAlerts(ctx: RequestContext, ids: readonly string[]): Promise<Alert[]> {
+  if (ids.length === 0) return [];
+  const tenantId = ctx.viewer.tenantId;
+  const rows = await inScope(ctx, (em) =>
+    sql<AlertRow>(em, `select ${ALERT_COLUMNS} from alert al where al.id = any(?::uuid[])${tenantId ? ' and al.tenant_id = ?' : ''}`, [
+      pgArray(ids),
+      ...(tenantId ? [tenantId] : []),
+    ]),
+  );
+  return rows.map(Alert.from);
+}
+
 /** Marks an alert seen. It stays active until its condition clears; acknowledging twice keeps the first. */
 export async function acknowledgeAlert(ctx: RequestContext, idArg: string): Promise<Alert> {
   const id = parseIdArg(idArg, 'Alert', 'id');
