@@ -9,6 +9,7 @@ import { resolveJwtKey } from '../auth/keys';
 import type { Viewer } from '../auth/viewer';
 import type { Config } from '../config';
 import type { AppRuntime, RequestContext } from '../common/context';
+import { existingAlertDelivery, type AlertDeliveryStats } from '../modules/alerts/alert-delivery';
 import { createRuntime } from './runtime';
 import { requestScope } from '../db/scope';
 import type { Database } from '../db/database';
@@ -28,8 +29,19 @@ export interface RunningServer {
   runtime: AppRuntime;
   /** Present when SCHEDULER_ENABLED: scheduled sync on pg-boss. */
   scheduler?: Scheduler;
+  /** Per-connection state this instance holds: all back to zero once every client has gone. */
+  stats(): ServerStats;
   /** Stop accepting, drain in-flight requests, close sockets. The database is closed by its owner. */
   close(): Promise<void>;
+}
+
+export interface ServerStats {
+  /** Open WebSocket connections. */
+  webSocketClients: number;
+  /** Open licenseAlerts subscriptions, and what waits for them (see AlertDelivery). */
+  alerts: AlertDeliveryStats;
+  /** Listeners on the alert bus (the delivery listens only while it has subscribers). */
+  alertBusListeners: number;
 }
 
 export async function startServer(opts: { config: Config; log: Logger; db: Database }): Promise<RunningServer> {
@@ -135,6 +147,11 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     httpServer,
     scheduler,
     runtime,
+    stats: () => ({
+      webSocketClients: ws.clients(),
+      alerts: existingAlertDelivery(runtime)?.stats() ?? { subscribers: 0, pendingEvents: 0, queuedAlerts: 0, listening: false },
+      alertBusListeners: runtime.alerts.listenerCount(),
+    }),
     async close() {
       await scheduler?.stop();
       await ws.close();

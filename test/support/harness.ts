@@ -7,7 +7,7 @@ import type { AppRuntime } from '../../src/common/context';
 import { loadConfig } from '../../src/config';
 import { openDatabase, type Database } from '../../src/db/database';
 import { createLogger } from '../../src/logger';
-import { startServer, type RunningServer } from '../../src/server/app';
+import { startServer, type RunningServer, type ServerStats } from '../../src/server/app';
 import { testEnvironment, withDatabase } from './environment';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -31,6 +31,8 @@ export interface TestServer {
   db: Database;
   /** The server's runtime: `runtime.clock.advance(ms)` moves the product's time. */
   runtime: AppRuntime;
+  /** Per-connection state the server holds (WebSocket clients, alert subscribers, bus listeners). */
+  stats(): ServerStats;
   /** Owner (superuser) URL of this test file's own database. */
   ownerUrl: string;
   graphql<T = Record<string, unknown>>(
@@ -95,6 +97,7 @@ export async function startTestServer(options: { env?: Record<string, string> } 
     origin,
     db,
     runtime: server.runtime,
+    stats: () => server.stats(),
     ownerUrl,
     async graphql(query, variables, token) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
