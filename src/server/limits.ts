@@ -1,7 +1,7 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
-import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import { GraphQLError, getOperationAST, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import { fieldExtensionsEstimator, getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE } from '../common/relay';
 
 export interface QueryLimits {
@@ -36,40 +36,61 @@ const pageWeighted: ComplexityEstimator = ({ field, args, childComplexity }) => 
   return 1 + childComplexity * first;
 };
 
-const costs = new WeakMap<DocumentNode, Map<string, number>>();
+/** What an operation costs: its selection (limited by MAX_QUERY_COST) and against its budget. */
+export interface OperationCost {
+  /** Every field 1, a connection its page size times a node: what MAX_QUERY_COST limits. */
+  selection: number;
+  /** The selection plus the work a mutation declares (common/cost.ts): what the cost budget is charged. */
+  budget: number;
+}
 
-/** Refuses an operation whose estimated cost exceeds the limit (QUERY_TOO_COMPLEX, HTTP 400). */
+const costs = new WeakMap<DocumentNode, Map<string, OperationCost | null>>();
+
+/**
+ * The cost of one operation, or null when its variables do not coerce (execution reports those with
+ * their own code). Apollo hands the same DocumentNode object for the same query text (its document
+ * cache), so a document with the same variables is estimated once, not on every request.
+ */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | undefined | null,
+): OperationCost | null {
+  const key = `${operationName ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
+  let known = costs.get(document);
+  const cached = known?.get(key);
+  if (cached !== undefined) return cached;
+  const estimate = (estimators: ComplexityEstimator[]): number =>
+    getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators });
+  let cost: OperationCost | null;
+  try {
+    const selection = estimate([pageWeighted, simpleEstimator({ defaultComplexity: 1 })]);
+    const isMutation = getOperationAST(document, operationName)?.operation === 'mutation';
+    const budget = isMutation ? estimate([fieldExtensionsEstimator(), pageWeighted, simpleEstimator({ defaultComplexity: 1 })]) : selection;
+    cost = { selection, budget: Math.max(selection, budget) };
+  } catch {
+    cost = null;
+  }
+  if (!known) costs.set(document, (known = new Map()));
+  // Bounded: documents with ever-changing variables keep at most this many entries each.
+  if (known.size < 100) known.set(key, cost);
+  return cost;
+}
+
+/** Refuses an operation whose selection costs more than the limit (QUERY_TOO_COMPLEX, HTTP 400); returns its cost. */
 export function assertCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   variables: Record<string, unknown> | undefined,
   operationName: string | undefined | null,
   maxCost: number,
-): void {
-  // Apollo hands the same DocumentNode object for the same query text (its document cache), so the
-  // cost of a document with the same variables is computed once, not on every request.
-  const key = `${operationName ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
-  let known = costs.get(document);
-  let cost = known?.get(key);
-  if (cost === undefined) {
-    try {
-      cost = getComplexity({
-        schema,
-        query: document,
-        variables: variables ?? {},
-        operationName: operationName ?? undefined,
-        estimators: [pageWeighted, simpleEstimator({ defaultComplexity: 1 })],
-      });
-    } catch {
-      return; // variables that do not coerce are reported by execution with their own code
-    }
-    if (!known) costs.set(document, (known = new Map()));
-    // Bounded: documents with ever-changing variables keep at most this many entries each.
-    if (known.size < 100) known.set(key, cost);
-  }
-  if (cost > maxCost) {
-    throw new GraphQLError(`query cost ${cost} exceeds the limit of ${maxCost}; ask for smaller pages or fewer fields`, {
-      extensions: { code: 'QUERY_TOO_COMPLEX', cost, maxCost, http: { status: 400 } },
+): OperationCost | null {
+  const cost = operationCost(schema, document, variables, operationName);
+  if (cost && cost.selection > maxCost) {
+    throw new GraphQLError(`query cost ${cost.selection} exceeds the limit of ${maxCost}; ask for smaller pages or fewer fields`, {
+      extensions: { code: 'QUERY_TOO_COMPLEX', cost: cost.selection, maxCost, http: { status: 400 } },
     });
   }
+  return cost;
 }

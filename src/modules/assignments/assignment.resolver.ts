@@ -21,11 +21,15 @@ import {
   ReleaseLicensesInput,
   ReleaseLicensesPayload,
 } from './assignment.types';
+import { COST, fixed, perItem } from '../../common/cost';
 
 @Resolver(() => LicenseAssignment)
 export class AssignmentResolver {
   @Authorized(Roles.anyone)
-  @Mutation(() => AssignLicensesPayload, { description: 'Assigns one license to up to 10,000 devices; all or nothing.' })
+  @Mutation(() => AssignLicensesPayload, {
+    description: 'Assigns one license to up to 10,000 devices; all or nothing.',
+    complexity: perItem(['input', 'deviceIds'], COST.deviceChange),
+  })
   assignLicenses(
     @Ctx() ctx: RequestContext,
     @Arg('input', () => AssignLicensesInput) input: AssignLicensesInput,
@@ -35,13 +39,16 @@ export class AssignmentResolver {
   }
 
   @Authorized(Roles.anyone)
-  @Mutation(() => ReleaseLicensesPayload, { description: 'Releases what up to 10,000 devices hold; all or nothing.' })
+  @Mutation(() => ReleaseLicensesPayload, {
+    description: 'Releases what up to 10,000 devices hold; all or nothing.',
+    complexity: perItem(['input', 'deviceIds'], COST.deviceChange),
+  })
   releaseLicenses(@Ctx() ctx: RequestContext, @Arg('input', () => ReleaseLicensesInput) input: ReleaseLicensesInput): Promise<ReleaseLicensesPayload> {
     return assignments.releaseLicenses(ctx, input);
   }
 
   @Authorized([Role.PROVIDER_ADMIN, Role.PROVIDER_OPERATOR, Role.TENANT_ADMIN])
-  @Mutation(() => ReconcileAssignmentsPayload, { description: 'Binds pending default entitlements to license lines.' })
+  @Mutation(() => ReconcileAssignmentsPayload, { description: 'Binds pending default entitlements to license lines.', complexity: fixed(COST.reconcile) })
   reconcileAssignments(
     @Ctx() ctx: RequestContext,
     @Arg('input', () => ReconcileAssignmentsInput, { nullable: true }) input?: ReconcileAssignmentsInput,

@@ -5,6 +5,7 @@ import { requireTenant } from '../tenants/tenant.service';
 import { Tenant } from '../tenants/tenant.types';
 import * as devices from './device.service';
 import { Device, DeviceConnection, DeviceFilter, RegisterDevicesInput, RegisterDevicesPayload } from './device.types';
+import { COST, perItem } from '../../common/cost';
 
 @Resolver(() => Device)
 export class DeviceResolver {
@@ -21,7 +22,10 @@ export class DeviceResolver {
   }
 
   @Authorized(Roles.admins)
-  @Mutation(() => RegisterDevicesPayload, { description: 'Bulk upsert by (tenant, uuid); all or nothing.' })
+  @Mutation(() => RegisterDevicesPayload, {
+    description: 'Bulk upsert by (tenant, uuid); all or nothing.',
+    complexity: perItem(['input', 'devices'], COST.deviceRegistration),
+  })
   registerDevices(
     @Ctx() ctx: RequestContext,
     @Arg('input', () => RegisterDevicesInput) input: RegisterDevicesInput,

@@ -11,6 +11,7 @@ import { Tenant } from '../tenants/tenant.types';
 import { BillingType } from './license.enums';
 import * as licenses from './license.service';
 import { AddLicensesInput, License, LicenseConnection } from './license.types';
+import { COST, perItem } from '../../common/cost';
 
 @Resolver(() => License)
 export class LicenseResolver {
@@ -29,7 +30,10 @@ export class LicenseResolver {
   }
 
   @Authorized(Roles.providerAdmin)
-  @Mutation(() => [License], { description: 'Records license lines by hand (before a license server or file provides them).' })
+  @Mutation(() => [License], {
+    description: 'Records license lines by hand (before a license server or file provides them).',
+    complexity: perItem(['input', 'licenses'], COST.licenseLine),
+  })
   addLicenses(@Ctx() ctx: RequestContext, @Arg('input', () => AddLicensesInput) input: AddLicensesInput): Promise<License[]> {
     return licenses.addLicenses(ctx, input);
   }

@@ -20,6 +20,7 @@ import {
   UsageReport,
   UsageReportConnection,
 } from './sync.types';
+import { COST, fixed } from '../../common/cost';
 
 const SYNC_ROLES = [Role.PROVIDER_ADMIN, Role.PROVIDER_OPERATOR, Role.TENANT_ADMIN];
 
@@ -49,7 +50,10 @@ export class SyncResolver {
   }
 
   @Authorized(SYNC_ROLES)
-  @Mutation(() => SyncRun, { description: 'Online/on-prem: sync now. A sync already running for the tenant is returned instead.' })
+  @Mutation(() => SyncRun, {
+    description: 'Online/on-prem: sync now. A sync already running for the tenant is returned instead.',
+    complexity: fixed(COST.licenseSync),
+  })
   synchronizeLicenses(
     @Ctx() ctx: RequestContext,
     @Arg('input', () => SynchronizeLicensesInput, { nullable: true }) input?: SynchronizeLicensesInput,
@@ -75,7 +79,7 @@ export class SyncResolver {
   }
 
   @Authorized(SYNC_ROLES)
-  @Mutation(() => UsageReport, { description: 'Offline: builds the usage report file to carry to the license server.' })
+  @Mutation(() => UsageReport, { description: 'Offline: builds the usage report file to carry to the license server.', complexity: fixed(COST.usageReport) })
   generateUsageReport(
     @Ctx() ctx: RequestContext,
     @Arg('input', () => GenerateUsageReportInput) input: GenerateUsageReportInput,

@@ -1,0 +1,44 @@
+import type { ComplexityEstimatorArgs } from 'graphql-query-complexity';
+
+/**
+ * What an operation costs against its tenant's budget (see server/cost-guard.ts), in points. Queries
+ * cost what the estimator computes for MAX_QUERY_COST (every field 1, a connection its page size
+ * times a node). Mutations declare theirs with these helpers, from the rows they will touch, calibrated
+ * on measured server time: a tenant page (851 points) takes ~3.5 ms, assigning licenses to 1,250
+ * devices ~500 ms, so a device touched by a bulk mutation costs 100 points.
+ */
+export const COST = {
+  /** Any mutation, on top of what it touches and what it selects. */
+  mutation: 10,
+  /** Each device assigned, released or decommissioned. */
+  deviceChange: 100,
+  /** Each device registered (an upsert; no license work). */
+  deviceRegistration: 50,
+  /** Each license line written by hand. */
+  licenseLine: 50,
+  /** Each byte of an uploaded file: a 10 MB file costs 100,000. */
+  perUploadedByte: 0.01,
+  /** Work whose size is not in its arguments: a sync against the license server (thousands of lines). */
+  licenseSync: 20_000,
+  /** A usage report covers every device of the tenant (100,000 devices: ~2 s). */
+  usageReport: 50_000,
+  /** Reconciling every pending assignment of a tenant. */
+  reconcile: 5_000,
+} as const;
+
+type Complexity = (options: ComplexityEstimatorArgs) => number;
+
+/** `base` plus `each` points per element of the list at `path` in the field's arguments. */
+export function perItem(path: readonly string[], each: number, base: number = COST.mutation): Complexity {
+  return ({ args, childComplexity }) => {
+    let value: unknown = args;
+    for (const key of path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    const n = Array.isArray(value) ? value.length : 0;
+    return base + Math.ceil(n * each) + childComplexity;
+  };
+}
+
+/** A fixed cost for work whose size its arguments do not tell. */
+export function fixed(points: number): Complexity {
+  return ({ childComplexity }) => COST.mutation + points + childComplexity;
+}
