@@ -6,6 +6,7 @@ import { Role } from '../src/auth/roles';
 import { fromGlobalId } from '../src/common/global-id';
 import { startSimulator } from '../src/ssm-simulator/server';
 import { gql, load, median, percentile, sleep, token, withPeakRss, type ChildServer } from './harness';
+import { noisyNeighbour } from './noisy-neighbour';
 import { seedLicensedTenant, type SeededTenant } from './seed';
 
 /** What every scenario gets: the real server, the baseline, the owner connection URL and the seed. */
@@ -438,6 +439,7 @@ export const SCENARIOS = {
   'usage-report': usageReport,
   'alerts-fanout': alertsFanout,
   sync,
+  'noisy-neighbour': noisyNeighbour,
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;

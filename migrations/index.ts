@@ -8,6 +8,7 @@ import { Migration20261128410000AssignSpeed } from './Migration20261128410000Ass
 import { Migration20261128420000TenantCompliance } from './Migration20261128420000TenantCompliance';
 import { Migration20261128430000RlsInitPlans } from './Migration20261128430000RlsInitPlans';
 import { Migration20261128440000AssignmentDeviceIndex } from './Migration20261128440000AssignmentDeviceIndex';
+import { Migration20261204000000CostBudget } from './Migration20261204000000CostBudget';
 
 /**
  * Every migration, in order. Listed explicitly (rather than globbed from a folder) so the same
@@ -23,4 +24,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261128420000TenantCompliance', class: Migration20261128420000TenantCompliance },
   { name: 'Migration20261128430000RlsInitPlans', class: Migration20261128430000RlsInitPlans },
   { name: 'Migration20261128440000AssignmentDeviceIndex', class: Migration20261128440000AssignmentDeviceIndex },
+  { name: 'Migration20261204000000CostBudget', class: Migration20261204000000CostBudget },
 ];

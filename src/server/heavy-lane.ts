@@ -40,12 +40,9 @@ export class HeavyLane {
    * operation has finished). Refuses at once with LaneFullError when the key's queue is full.
    */
   async enter(key: string): Promise<() => void> {
-    const limiter = this.perKey.key(key);
-    // A job waiting for (or running on) the instance-wide limiter is RUNNING/EXECUTING for its key's
-    // limiter; RECEIVED and QUEUED are the ones waiting behind the key's own limit.
-    const counts = limiter.counts();
-    const waiting = counts.RECEIVED + counts.QUEUED;
+    const waiting = this.waiting(key);
     if (waiting >= this.limits.queuePerKey) throw new LaneFullError(key, waiting);
+    const limiter = this.perKey.key(key);
     return new Promise((resolveEntered, rejectEntered) => {
       limiter
         .schedule(
@@ -61,6 +58,14 @@ export class HeavyLane {
         )
         .catch(rejectEntered);
     });
+  }
+
+  /** Operations of `key` waiting behind its own limit. */
+  waiting(key: string): number {
+    // A job waiting for (or running on) the instance-wide limiter is RUNNING/EXECUTING for its key's
+    // limiter; RECEIVED and QUEUED are the ones waiting behind the key's own limit.
+    const counts = this.perKey.key(key).counts();
+    return counts.RECEIVED + counts.QUEUED;
   }
 
   /** Operations running and waiting, all keys together. */
