@@ -17,6 +17,7 @@ import type { Logger } from '../logger';
 import { formatError } from './errors';
 import { assertCost, limitRules } from './limits';
 import { RateLimits } from './rate-limit';
+import { debugRoutes } from './debug-hooks';
 import { createHttpServer } from './http';
 import { getSchema } from './schema';
 import { attachWebSocketServer } from './ws';
@@ -103,6 +104,8 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
       ctx.scope = requestScope(ctx);
       return ctx;
     },
+    // Requests arrive only after listen(), by which time `ws` below is attached.
+    debugRoutes: debugRoutes({ verifier, alertBus: runtime.alerts, wsClients: () => ws.clientCount() }),
   });
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }));
   await apollo.start();

@@ -54,7 +54,7 @@ type ConnectionExtra = {
  * arrives in `connectionParams.authorization`; a bad one closes the socket with 4403, and the
  * socket is closed with 4403 when the token expires.
  */
-export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } {
+export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void>; clientCount(): number } {
   const wss = new WebSocketServer({ server: deps.httpServer, path: GRAPHQL_PATH });
   // Messages that only a server may send are invalid from a client: the protocol says 4400, while
   // graphql-ws answers 4500. This listener runs before graphql-ws's own (registered first) and
@@ -126,6 +126,7 @@ export function attachWebSocketServer(deps: WsDeps): { close(): Promise<void> } 
     wss,
   );
   return {
+    clientCount: () => wss.clients.size,
     async close() {
       await server.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
