@@ -147,8 +147,8 @@ export function evaluate(o: Outcome): Check[] {
     });
   }
   if (!o.after) {
-    checks.push({ name: 'alert subscribers back to baseline', pass: false, detail: 'not measured: the server exited' });
-    checks.push({ name: 'WebSocket clients back to baseline', pass: false, detail: 'not measured: the server exited' });
+    checks.push({ name: 'alert subscribers back to baseline', pass: false, detail: o.exit ? 'not measured: the server exited' : 'not measured: no sample after the load' });
+    checks.push({ name: 'WebSocket clients back to baseline', pass: false, detail: o.exit ? 'not measured: the server exited' : 'not measured: no sample after the load' });
   } else {
     const { before, after } = o;
     checks.push(

@@ -221,11 +221,16 @@ async function main(): Promise<void> {
       // Sockets close and subscriptions unwind asynchronously: up to 30 s to get back to the counts before load.
       const settleBy = Date.now() + 30_000;
       for (;;) {
-        after = toSample(await heapReport(base, providerAdmin), 'after load', since());
-        const settled = after.wsClients <= before.wsClients && (after.alertSubscribers ?? 0) <= (before.alertSubscribers ?? 0);
-        if (settled || Date.now() > settleBy) break;
+        after = await heapReport(base, providerAdmin).then(
+          (r) => toSample(r, 'after load', since()),
+          (err: unknown) => void console.log(`!! heap probe failed after the load: ${String(err)}`),
+        );
+        const settled = after && after.wsClients <= before.wsClients && (after.alertSubscribers ?? 0) <= (before.alertSubscribers ?? 0);
+        if (!after || settled || Date.now() > settleBy) break;
         await sleep(1000);
       }
+    }
+    if (after) {
       samples.push(after);
       console.log(progressLine(after, reference, stats));
       if (snapshotDir) snapshots.push({ label: 'after load', file: await heapSnapshot(srv.pid, snapshotDir, base) });
@@ -325,6 +330,7 @@ async function licenseChanges(url: string, admin: TenantAdmin, load: Load, into:
   for (let i = 0; load.running; i++) {
     const [op, query, input] = steps[i % 2];
     const outcome = await graphql(url, admin.token, query, { i: input });
+    if (!load.running) break; // an answer to the stop (or to the server's exit) is not the server's
     into.requests++;
     if (outcome === 'ok') into.ok++;
     else bump(into.errors, `${op}: ${outcome}`);
@@ -379,11 +385,15 @@ async function tenantPage(url: string, tenants: readonly SeededTenant[], maxSec:
       },
       () => resolve(),
     );
+    // Counted while the load runs: after the server's exit autocannon sees only refused connections.
     instance.on('response', (_client, status) => {
+      if (!load.running) return;
       into.requests++;
       bump(into.byStatus, status);
     });
-    instance.on('reqError', (err: unknown) => bump(into.transportErrors, transportError(err)));
+    instance.on('reqError', (err: unknown) => {
+      if (load.running) bump(into.transportErrors, transportError(err));
+    });
     void load.stopped.then(() => instance.stop());
   });
 }
