@@ -15,8 +15,8 @@ export const ROOT = path.join(__dirname, '..', '..');
 export const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const KEY = { kind: 'secret' as const, algorithms: ['HS256'] as ['HS256'], secret: JWT_SECRET, generated: false };
 
-export function token(role: Role, tenantId?: string, subject = `bench-${role.toLowerCase()}`): string {
-  return mintToken({ key: KEY, subject, role, tenantId, expiresInSec: 6 * 3600 });
+export function token(role: Role, tenantId?: string, subject = `bench-${role.toLowerCase()}`, expiresInSec = 6 * 3600): string {
+  return mintToken({ key: KEY, subject, role, tenantId, expiresInSec });
 }
 
 export interface ScratchDatabase {
@@ -72,11 +72,38 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The environment of the server under test: production settings (JWT and RLS on), warnings only,
+ * no scheduler (it would sync every tenant against the simulator mid-run) and no rate limits (they
+ * would refuse a load generator that is, by design, one client on many connections).
+ */
+export function serverEnv(databaseUrl: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET,
+    SECRETS_KEY: 'ab'.repeat(32),
+    LOG_LEVEL: 'warn',
+    SCHEDULER_ENABLED: 'false',
+    RATE_LIMIT_SUBJECT_PER_MINUTE: '0',
+    RATE_LIMIT_TENANT_PER_MINUTE: '0',
+  };
+}
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 export interface ChildServer {
   name: string;
   url: string;
   pid: number;
   rssMb(): number;
+  /** Settles when the process exits, however it ends. */
+  exited: Promise<ChildExit>;
+  /** The last few KB the process wrote to stderr (it is also passed through): the reason of a crash. */
+  stderrTail(): string;
   stop(): Promise<void>;
 }
 
@@ -85,8 +112,14 @@ export async function startChild(name: string, script: string, env: Record<strin
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, script], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'inherit', 'pipe'],
   });
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4096);
+  });
+  const exited = new Promise<ChildExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -108,6 +141,8 @@ export async function startChild(name: string, script: string, env: Record<strin
     url: `${base}/graphql`,
     pid: child.pid as number,
     rssMb: () => rssMb(child.pid as number),
+    exited,
+    stderrTail: () => stderrTail,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, JWT_SECRET, ROOT, scratchDatabase, startChild, writeResults, type ChildServer } from './harness';
+import { freePort, JWT_SECRET, ROOT, scratchDatabase, serverEnv, startChild, writeResults, type ChildServer } from './harness';
 import { SCENARIOS, type BenchContext, type Row, type ScenarioName, type Sizes } from './scenarios';
 import { seed } from './seed';
 
@@ -46,18 +46,7 @@ async function main(): Promise<void> {
   try {
     // Each scenario gets a fresh server process, so its peak RSS is its own (Node keeps the heap it grew).
     const startServerChild = async (): Promise<ChildServer> =>
-      startChild('server', path.join(ROOT, 'dist', 'src', 'main.js'), {
-        NODE_ENV: 'production',
-        DATABASE_URL: db.url,
-        JWT_SECRET,
-        SECRETS_KEY: 'ab'.repeat(32),
-        LOG_LEVEL: 'warn',
-        // The scheduler would sync every tenant against the simulator mid-run; rate limits would
-        // refuse a load generator that is, by design, one client at 50 connections.
-        SCHEDULER_ENABLED: 'false',
-        RATE_LIMIT_SUBJECT_PER_MINUTE: '0',
-        RATE_LIMIT_TENANT_PER_MINUTE: '0',
-      }, await freePort(), values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'profiles')}`] : []);
+      startChild('server', path.join(ROOT, 'dist', 'src', 'main.js'), serverEnv(db.url), await freePort(), values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'profiles')}`] : []);
     let server = await startServerChild();
     current = server;
     console.log(`server ready (pid ${server.pid}, ${Math.round(server.rssMb())} MB); seeding ${tenants} tenants, ${devices} devices`);

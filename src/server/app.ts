@@ -18,6 +18,7 @@ import type { Logger } from '../logger';
 import { formatError } from './errors';
 import { assertCost, limitRules } from './limits';
 import { RateLimits } from './rate-limit';
+import { debugRoutes } from './debug-hooks';
 import { createHttpServer } from './http';
 import { getSchema } from './schema';
 import { attachWebSocketServer } from './ws';
@@ -116,6 +117,8 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
       ctx.scope = requestScope(ctx);
       return ctx;
     },
+    // Requests arrive only after listen(), by which time `ws` below is attached.
+    debugRoutes: debugRoutes({ verifier, stats: () => stats() }),
   });
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }));
   await apollo.start();
@@ -140,6 +143,11 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   const scheduler = config.schedulerEnabled
     ? await startScheduler({ db, runtime, log, cron: config.syncTickCron })
     : undefined;
+  const stats = (): ServerStats => ({
+    webSocketClients: ws.clients(),
+    alerts: existingAlertDelivery(runtime)?.stats() ?? { subscribers: 0, pendingEvents: 0, queuedAlerts: 0, listening: false },
+    alertBusListeners: runtime.alerts.listenerCount(),
+  });
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return {
@@ -147,11 +155,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     httpServer,
     scheduler,
     runtime,
-    stats: () => ({
-      webSocketClients: ws.clients(),
-      alerts: existingAlertDelivery(runtime)?.stats() ?? { subscribers: 0, pendingEvents: 0, queuedAlerts: 0, listening: false },
-      alertBusListeners: runtime.alerts.listenerCount(),
-    }),
+    stats,
     async close() {
       await scheduler?.stop();
       await ws.close();

@@ -19,6 +19,8 @@ export interface HttpDeps {
   maxBodyBytes: number;
   isReady: () => Promise<boolean>;
   contextFor: (req: IncomingMessage & { id?: unknown; log?: Logger }) => Promise<RequestContext>;
+  /** `--expose-gc` only (src/server/debug-hooks.ts): answers its own routes and returns true. */
+  debugRoutes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       sendJson(res, 200, { status: 'ok' });
       return;
     }
+    if (deps.debugRoutes?.(req, res, path)) return;
     if (path === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) {
       deps.isReady().then(
         (ready) => sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' }),
