@@ -9,6 +9,8 @@ import { resolveJwtKey } from '../auth/keys';
 import type { Viewer } from '../auth/viewer';
 import type { Config } from '../config';
 import type { AppRuntime, RequestContext } from '../common/context';
+import { MAX_FILE_BYTES } from '../common/upload';
+import { BodyBudget } from './body-budget';
 import { createRuntime } from './runtime';
 import { requestScope } from '../db/scope';
 import type { Database } from '../db/database';
@@ -26,6 +28,8 @@ export interface RunningServer {
   httpServer: http.Server;
   /** Secrets, clock (tests move it) and the alert bus of this instance. */
   runtime: AppRuntime;
+  /** Request body bytes reserved in flight on this instance (tests and metrics read it). */
+  bodyBudget: BodyBudget;
   /** Present when SCHEDULER_ENABLED: scheduled sync on pg-boss. */
   scheduler?: Scheduler;
   /** Stop accepting, drain in-flight requests, close sockets. The database is closed by its owner. */
@@ -54,6 +58,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   });
 
   const rateLimits = new RateLimits(config.rateLimits);
+  const bodyBudget = new BodyBudget(config.inflightBodyBytes);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     validationRules: limitRules(config.queryLimits),
@@ -94,11 +99,15 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   const httpServer = createHttpServer({
     apollo,
     log,
-    maxBodyBytes: config.maxBodyBytes,
+    limits: { maxBodyBytes: config.maxBodyBytes, maxUploadBodyBytes: config.maxUploadBodyBytes, maxFileBytes: MAX_FILE_BYTES },
+    bodyBudget,
     isReady: () => db.isReady(),
-    contextFor: async (req) => {
+    authenticate: async (req) => {
       const viewer = verifier.viewerFromAuthorization(req.headers.authorization);
       await rateLimits.check(viewer);
+      return viewer;
+    },
+    contextFor: (req, viewer) => {
       const ctx = contextFor(viewer, String(req.id ?? randomUUID()), req.log);
       ctx.scope = requestScope(ctx);
       return ctx;
@@ -112,6 +121,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     verifier,
     introspection: !config.isProduction,
     limits: config.queryLimits,
+    maxPayloadBytes: config.maxBodyBytes,
     rateLimits,
     log,
     contextFor: (v, id) => contextFor(v, id),
@@ -134,6 +144,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     httpServer,
     scheduler,
     runtime,
+    bodyBudget,
     async close() {
       await scheduler?.stop();
       await ws.close();

@@ -31,6 +31,8 @@ export interface TestServer {
   db: Database;
   /** The server's runtime: `runtime.clock.advance(ms)` moves the product's time. */
   runtime: AppRuntime;
+  /** Request body bytes the server holds reserved in flight now. */
+  bodyBytesInFlight(): number;
   /** Owner (superuser) URL of this test file's own database. */
   ownerUrl: string;
   graphql<T = Record<string, unknown>>(
@@ -95,6 +97,7 @@ export async function startTestServer(options: { env?: Record<string, string> } 
     origin,
     db,
     runtime: server.runtime,
+    bodyBytesInFlight: () => server.bodyBudget.reservedBytes,
     ownerUrl,
     async graphql(query, variables, token) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
