@@ -163,14 +163,19 @@ function rssMb(pid: number): number {
 }
 
 /** Samples a process's RSS every 25 ms while `fn` runs; returns fn's result and the peak in MB. */
-export async function withPeakRss<T>(pid: number, fn: () => Promise<T>): Promise<{ result: T; peakRssMb: number }> {
-  let peak = rssMb(pid);
+export function withPeakRss<T>(pid: number, fn: () => Promise<T>): Promise<{ result: T; peakRssMb: number }> {
+  return withPeak(() => rssMb(pid), fn);
+}
+
+/** Calls `sample` (a figure in MB, such as a process's RSS) every 25 ms while `fn` runs; returns fn's result and the peak. */
+export async function withPeak<T>(sample: () => number, fn: () => Promise<T>): Promise<{ result: T; peakRssMb: number }> {
+  let peak = sample();
   const timer = setInterval(() => {
-    peak = Math.max(peak, rssMb(pid));
+    peak = Math.max(peak, sample());
   }, 25);
   try {
     const result = await fn();
-    peak = Math.max(peak, rssMb(pid));
+    peak = Math.max(peak, sample());
     return { result, peakRssMb: Math.round(peak) };
   } finally {
     clearInterval(timer);

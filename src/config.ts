@@ -1,12 +1,16 @@
 import { createPublicKey } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { MAX_FILE_BYTES } from './common/upload';
 
 /**
  * Every environment variable the server reads, parsed and validated in one place.
  * A wrong value stops start-up with a message naming the variable.
  */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Part headers and boundaries of a multipart upload, beyond its file and its GraphQL JSON. */
+const MULTIPART_FRAMING_BYTES = 16 * 1024;
 
 const optionalString = z
   .string()
@@ -29,8 +33,16 @@ const envSchema = z.object({
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: optionalString,
   JWT_CLAIMS_NAMESPACE: optionalString,
-  // 16 MiB: a 10 MB license file travels base64-encoded inside a GraphQL request.
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  // GraphQL JSON (and each WebSocket message). 4 MiB holds the largest bulk call the API promises
+  // (registerDevices of 10,000 devices: ~2 MB); files travel as multipart uploads, which may carry
+  // MAX_FILE_BYTES more, and only they need a larger body.
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  // Request body bytes reserved at once (declared Content-Length, or the route's maximum when
+  // chunked). 128 MiB admits about a dozen 10 MB uploads at a time; measured (npm run bench:bodies):
+  // 40 concurrent 10 MB uploads peak at ~300 MB RSS, ~500 MB with 256 MiB, ~650-850 MB unbounded.
+  // 32 MiB per subject: two uploads at once plus JSON traffic.
+  MAX_INFLIGHT_BODY_BYTES: z.coerce.number().int().min(1024).default(128 * 1024 * 1024),
+  MAX_INFLIGHT_BODY_BYTES_PER_SUBJECT: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
   SECRETS_KEY: optionalString,
   SSM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   SSM_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
@@ -76,7 +88,12 @@ export interface Config {
     audience?: string;
     claimsNamespace?: string;
   };
+  /** Largest JSON body (and WebSocket message). */
   maxBodyBytes: number;
+  /** Largest multipart upload body: one file of MAX_FILE_BYTES, the GraphQL JSON and the multipart framing. */
+  maxUploadBodyBytes: number;
+  /** Request body bytes in flight at once, on this instance and per token subject. */
+  inflightBodyBytes: { instance: number; perSubject: number };
   shutdownGraceMs: number;
   /** 32-byte key for secrets at rest (base64 or hex). Unset in development: generated under dataDir. */
   secretsKey?: Buffer;
@@ -127,6 +144,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   } else if (isProduction) {
     throw new ConfigError('NODE_ENV=production requires SECRETS_KEY (32 bytes, hex or base64) to encrypt license-server credentials');
   }
+  const maxUploadBodyBytes = MAX_FILE_BYTES + env.MAX_BODY_BYTES + MULTIPART_FRAMING_BYTES;
+  // A budget smaller than one request would refuse that request for ever, with a misleading "retry".
+  if (env.MAX_INFLIGHT_BODY_BYTES_PER_SUBJECT < maxUploadBodyBytes) {
+    throw new ConfigError(
+      `MAX_INFLIGHT_BODY_BYTES_PER_SUBJECT (${env.MAX_INFLIGHT_BODY_BYTES_PER_SUBJECT}) must hold one upload of ${maxUploadBodyBytes} bytes ` +
+        '(a 10 MB file plus MAX_BODY_BYTES plus multipart framing)',
+    );
+  }
+  if (env.MAX_INFLIGHT_BODY_BYTES < env.MAX_INFLIGHT_BODY_BYTES_PER_SUBJECT) {
+    throw new ConfigError(
+      `MAX_INFLIGHT_BODY_BYTES (${env.MAX_INFLIGHT_BODY_BYTES}) must be at least MAX_INFLIGHT_BODY_BYTES_PER_SUBJECT (${env.MAX_INFLIGHT_BODY_BYTES_PER_SUBJECT})`,
+    );
+  }
   if (isProduction && !env.DATABASE_URL) {
     throw new ConfigError('NODE_ENV=production requires DATABASE_URL (the embedded database is for development)');
   }
@@ -149,6 +179,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       claimsNamespace: env.JWT_CLAIMS_NAMESPACE,
     },
     maxBodyBytes: env.MAX_BODY_BYTES,
+    maxUploadBodyBytes,
+    inflightBodyBytes: { instance: env.MAX_INFLIGHT_BODY_BYTES, perSubject: env.MAX_INFLIGHT_BODY_BYTES_PER_SUBJECT },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     secretsKey,
     schedulerEnabled: env.SCHEDULER_ENABLED === 'true',

@@ -18,6 +18,7 @@ import {
 import { keyPairFromSeed, publicKeyPem, type Ed25519KeyPair } from '../src/ssm/files/signing';
 import { createTenant, deviceInput, registerDevices, REGISTER_DEVICES, type TenantFixture } from './support/fixtures';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/harness';
+import { uploadFile } from './support/upload-fixtures';
 
 /**
  * The tenant wall, seen from outside: for every root operation of the schema, a user of tenant A
@@ -959,6 +960,9 @@ describe('tenant isolation', () => {
 
   /** Variables of uploadLicenseSummary / uploadAcknowledgement for a file. */
   const upload = (file: Buffer, tenantId?: string) => ({ input: { tenantId, fileName: 'file.tar.gz', contentBase64: file.toString('base64') } });
+  /** The same call with the file sent as a multipart upload (GraphQL multipart request spec, `input.file`). */
+  const uploadAsFile = (query: string, file: Buffer, tenantId: string | undefined, token: string) =>
+    uploadFile(server.url, token, query, { input: { tenantId, fileName: 'file.tar.gz', file: null } }, 'input.file', file);
 
   async function uploadSummary(token: string, file: Buffer, tenantId?: string): Promise<SummaryUploadNode> {
     return (await ok<{ uploadLicenseSummary: SummaryUploadNode }>(UPLOAD_SUMMARY, upload(file, tenantId), token)).uploadLicenseSummary;
@@ -2633,6 +2637,29 @@ describe('tenant isolation', () => {
         },
       );
 
+      it.each(TENANT_ROLES)(
+        "refuses a %s of A uploading B's valid next summary into B (tenantId: B) as a multipart upload (file) exactly as the JSON path does and as into a nonexistent tenant, and writes nothing",
+        async (role) => {
+          const file = await bravoSummary();
+          const token = tokenA(role);
+          await expectUntouched([a, b], async () => {
+            for (const [bId, missing] of [
+              [b.id, missingGlobalId('Tenant')],
+              [b.uuid, randomUUID()],
+            ]) {
+              const viaFile = await uploadAsFile(UPLOAD_SUMMARY, file, bId, token);
+              const viaJson = await server.graphql(UPLOAD_SUMMARY, upload(file, bId), token);
+              const missingViaFile = await uploadAsFile(UPLOAD_SUMMARY, file, missing, token);
+              expect(viaFile.body.data ?? null).toBeNull();
+              expect(viaFile.body.errors?.[0].extensions?.code).toBe(role === 'TENANT_ADMIN' ? 'NOT_FOUND' : 'FORBIDDEN');
+              expect({ status: viaFile.status, body: viaFile.body }).toEqual({ status: viaJson.status, body: viaJson.body });
+              expect(errorsWithout(viaFile, [bId])).toEqual(errorsWithout(missingViaFile, [missing]));
+              expect(JSON.stringify(viaFile.body)).not.toMatch(/bravo/i);
+            }
+          });
+        },
+      );
+
       it("answers A's admin uploading B's signed summaries (the accepted one, a newer one) exactly as a summary of an unknown account, and writes nothing", async () => {
         const unknown: SmartAccountInfo = { accountId: 'UNUSED-SA-77', domain: 'unused.example', name: 'Unused SA' };
         await expectUntouched([a, b], async () => {
@@ -2985,6 +3012,24 @@ describe('tenant isolation', () => {
         async (role) => {
           expect(await reportState(sw.bReport.id)).toEqual([{ tenant_id: b.uuid, status: 'GENERATED', ack_id: null }]);
           await expectUntouched([a, b], () => expectAckRefusedLikeMissing(tokenA(role), role === 'TENANT_ADMIN' ? 'NOT_FOUND' : 'FORBIDDEN'));
+          expect(await reportState(sw.bReport.id)).toEqual([{ tenant_id: b.uuid, status: 'GENERATED', ack_id: null }]);
+        },
+      );
+
+      it.each(TENANT_ROLES)(
+        "answers a %s of A uploading the signed ACK of B's report as a multipart upload (file) exactly as the JSON path does and as an ACK of a random report id",
+        async (role) => {
+          const { forB, forMissing, missing } = await acksForB();
+          const token = tokenA(role);
+          await expectUntouched([a, b], async () => {
+            const viaFile = await uploadAsFile(UPLOAD_ACK, forB, undefined, token);
+            const viaJson = await server.graphql(UPLOAD_ACK, upload(forB), token);
+            const missingViaFile = await uploadAsFile(UPLOAD_ACK, forMissing, undefined, token);
+            expect(viaFile.body.data ?? null).toBeNull();
+            expect(viaFile.body.errors?.[0].extensions?.code).toBe(role === 'TENANT_ADMIN' ? 'NOT_FOUND' : 'FORBIDDEN');
+            expect({ status: viaFile.status, body: viaFile.body }).toEqual({ status: viaJson.status, body: viaJson.body });
+            expect(errorsWithout(viaFile, [uuidOf(sw.bReport.id)])).toEqual(errorsWithout(missingViaFile, [missing]));
+          });
           expect(await reportState(sw.bReport.id)).toEqual([{ tenant_id: b.uuid, status: 'GENERATED', ack_id: null }]);
         },
       );

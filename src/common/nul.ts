@@ -12,7 +12,9 @@ export function findNul(value: unknown, path: string): string | null {
     }
     return null;
   }
-  if (value !== null && typeof value === 'object') {
+  // Plain objects only, as JSON makes them: an UploadedFile (whose bytes may hold any value, and
+  // whose name is cleaned when it is made) is not walked byte by byte.
+  if (value !== null && typeof value === 'object' && isPlainObject(value)) {
     for (const [key, inner] of Object.entries(value)) {
       const found = findNul(inner, `${path}.${key}`);
       if (found) return found;
@@ -21,3 +23,8 @@ export function findNul(value: unknown, path: string): string | null {
   return null;
 }
 
+
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

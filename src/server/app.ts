@@ -10,6 +10,8 @@ import type { Viewer } from '../auth/viewer';
 import type { Config } from '../config';
 import type { AppRuntime, RequestContext } from '../common/context';
 import { existingAlertDelivery, type AlertDeliveryStats } from '../modules/alerts/alert-delivery';
+import { MAX_FILE_BYTES } from '../common/upload';
+import { BodyBudget } from './body-budget';
 import { createRuntime } from './runtime';
 import { requestScope } from '../db/scope';
 import type { Database } from '../db/database';
@@ -28,6 +30,8 @@ export interface RunningServer {
   httpServer: http.Server;
   /** Secrets, clock (tests move it) and the alert bus of this instance. */
   runtime: AppRuntime;
+  /** Request body bytes reserved in flight on this instance (tests and metrics read it). */
+  bodyBudget: BodyBudget;
   /** Present when SCHEDULER_ENABLED: scheduled sync on pg-boss. */
   scheduler?: Scheduler;
   /** Per-connection state this instance holds: all back to zero once every client has gone. */
@@ -68,6 +72,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   });
 
   const rateLimits = new RateLimits(config.rateLimits);
+  const bodyBudget = new BodyBudget(config.inflightBodyBytes);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     validationRules: limitRules(config.queryLimits),
@@ -108,11 +113,15 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   const httpServer = createHttpServer({
     apollo,
     log,
-    maxBodyBytes: config.maxBodyBytes,
+    limits: { maxBodyBytes: config.maxBodyBytes, maxUploadBodyBytes: config.maxUploadBodyBytes, maxFileBytes: MAX_FILE_BYTES },
+    bodyBudget,
     isReady: () => db.isReady(),
-    contextFor: async (req) => {
+    authenticate: async (req) => {
       const viewer = verifier.viewerFromAuthorization(req.headers.authorization);
       await rateLimits.check(viewer);
+      return viewer;
+    },
+    contextFor: (req, viewer) => {
       const ctx = contextFor(viewer, String(req.id ?? randomUUID()), req.log);
       ctx.scope = requestScope(ctx);
       return ctx;
@@ -128,6 +137,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     verifier,
     introspection: !config.isProduction,
     limits: config.queryLimits,
+    maxPayloadBytes: config.maxBodyBytes,
     rateLimits,
     log,
     contextFor: (v, id, connection) => contextFor(v, id, undefined, connection),
@@ -156,6 +166,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     scheduler,
     runtime,
     stats,
+    bodyBudget,
     async close() {
       await scheduler?.stop();
       await ws.close();

@@ -4,29 +4,55 @@ import type { ApolloServer } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import bodyParser from 'body-parser';
 import cors from 'cors';
+import Negotiator from 'negotiator';
+import { GraphQLError } from 'graphql';
 import pinoHttp from 'pino-http';
+import type { Viewer } from '../auth/viewer';
 import type { RequestContext } from '../common/context';
 import { findNul } from '../common/nul';
 import { usageReportFile } from '../modules/sync/offline.service';
 import type { Logger } from '../logger';
+import type { BodyBudget } from './body-budget';
+import { BodyError, readMultipartOperations } from './multipart';
 
 export const GRAPHQL_PATH = '/graphql';
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Seconds a client is asked to wait when the body budget is spent: an upload in flight takes about that long. */
+const BUSY_RETRY_AFTER_SEC = 2;
+
+type Req = IncomingMessage & { id?: unknown; log?: Logger; body?: unknown };
 
 export interface HttpDeps {
   apollo: ApolloServer<RequestContext>;
   log: Logger;
-  maxBodyBytes: number;
+  limits: {
+    /** GraphQL JSON bodies. */
+    maxBodyBytes: number;
+    /** Multipart uploads: one file, the GraphQL JSON and the framing. */
+    maxUploadBodyBytes: number;
+    maxFileBytes: number;
+  };
+  bodyBudget: BodyBudget;
   isReady: () => Promise<boolean>;
-  contextFor: (req: IncomingMessage & { id?: unknown; log?: Logger }) => Promise<RequestContext>;
+  /**
+   * The viewer of a request, from its headers alone: verifies the bearer token and the rate limits.
+   * Throws a coded GraphQLError (UNAUTHENTICATED 401, RATE_LIMITED 429 with Retry-After).
+   */
+  authenticate: (req: IncomingMessage) => Promise<Viewer>;
+  /** The request context for a viewer `authenticate` returned (the token is not verified again). */
+  contextFor: (req: Req, viewer: Viewer) => RequestContext;
   /** `--expose-gc` only (src/server/debug-hooks.ts): answers its own routes and returns true. */
   debugRoutes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 }
 
 /**
  * The HTTP layer: plain node:http (Apollo's own standalone path, measured faster than express5 here)
- * serving /graphql, /healthz and /readyz. Body parsing and CORS use the same libraries Apollo's
- * standalone server uses; errors before GraphQL execution are answered in GraphQL's error shape.
+ * serving /graphql, /healthz and /readyz. CORS uses the library Apollo's standalone server uses;
+ * errors before GraphQL execution are answered in GraphQL's error shape.
+ *
+ * A /graphql request is admitted from its headers before a byte of its body is read: token and rate
+ * limits first, then room for its body in the in-flight byte budget. Only then is the body read:
+ * JSON up to MAX_BODY_BYTES, or a multipart upload carrying one file of at most MAX_FILE_BYTES.
  */
 export function createHttpServer(deps: HttpDeps): http.Server {
   const logRequests = pinoHttp({
@@ -37,13 +63,16 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       res.setHeader('x-request-id', id);
       return id;
     },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'debug'),
+    customLogLevel: (_req, res, err) => {
+      if (res.statusCode === 503 && !err) return 'warn'; // load shed on purpose (SERVER_BUSY, not ready), not a failure
+      return err || res.statusCode >= 500 ? 'error' : 'debug';
+    },
     serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }) },
   });
   const corsHandler = cors();
-  const jsonBody = bodyParser.json({ limit: deps.maxBodyBytes, strict: true });
+  const jsonBody = bodyParser.json({ limit: deps.limits.maxBodyBytes, strict: true });
 
-  return http.createServer((req, res) => {
+  return http.createServer((req: Req, res) => {
     logRequests(req, res);
     const url = req.url ?? '/';
     const path = url.split('?', 1)[0];
@@ -62,7 +91,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
     const download = /^\/files\/usage-reports\/([A-Za-z0-9_-]{1,200})$/.exec(path);
     if (download && (req.method === 'GET' || req.method === 'HEAD')) {
       serveUsageReport(deps, req, res, download[1]).catch((e: unknown) => {
-        (req as { log?: Logger }).log?.error({ err: e }, 'file download failed');
+        req.log?.error({ err: e }, 'file download failed');
         if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
       });
       return;
@@ -71,41 +100,126 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       sendJson(res, 404, { error: `no route for ${req.method} ${path}; GraphQL is served at ${GRAPHQL_PATH}` });
       return;
     }
+    // CORS answers a preflight (OPTIONS) itself, without a token; every other method goes on.
     corsHandler(req, res, () => {
-      jsonBody(req, res, (err?: { status?: number; type?: string }) => {
-        if (err) {
-          sendGraphQLError(res, err.status ?? 400, bodyErrorMessage(err, deps.maxBodyBytes));
-          return;
-        }
-        const nulAt = findNul((req as { body?: unknown }).body, 'request');
-        if (nulAt) {
-          sendGraphQLError(res, 400, `${nulAt} contains a NUL character (U+0000), which is not allowed`, 'BAD_USER_INPUT');
-          return;
-        }
-        handleGraphQL(deps, req, res).catch((e: unknown) => {
-          (req as { log?: Logger }).log?.error({ err: e }, 'graphql request failed');
-          if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
-          else res.end();
-        });
+      serveGraphQL(deps, jsonBody, req, res).catch((e: unknown) => {
+        req.log?.error({ err: e }, 'graphql request failed');
+        if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
+        else res.end();
       });
     });
   });
 }
 
-async function handleGraphQL(deps: HttpDeps, req: IncomingMessage & { body?: unknown }, res: ServerResponse): Promise<void> {
+type JsonBodyParser = ReturnType<typeof bodyParser.json>;
+
+async function serveGraphQL(deps: HttpDeps, jsonBody: JsonBodyParser, req: Req, res: ServerResponse): Promise<void> {
+  // 1. From the headers alone. Whatever is refused here never has its body buffered: node:http reads
+  //    and drops the rest of an unread body after the answer (or closes a connection not kept alive).
+  const viewer = await authenticated(deps, req, res);
+  if (!viewer) return;
+  const body = describeBody(req, deps.limits);
+  if (body.declared !== undefined && body.declared > body.limit) {
+    sendBodyError(res, tooLarge(body.multipart, body.declared, body.limit, deps.limits.maxFileBytes));
+    return;
+  }
+  if (body.present) {
+    const admission = deps.bodyBudget.reserve(viewer.subject, body.declared ?? body.limit);
+    if (!admission.admitted) {
+      sendBusy(res, admission.refusedBy);
+      return;
+    }
+    // 'close' follows the end of the response and any end of the connection (client abort included).
+    res.once('close', admission.release);
+  }
+
+  // 2. The body, within its limits.
+  let parsed: unknown;
+  try {
+    parsed = body.multipart
+      ? await readMultipartOperations(req, {
+          maxFieldBytes: deps.limits.maxBodyBytes,
+          maxFileBytes: deps.limits.maxFileBytes,
+          maxBodyBytes: deps.limits.maxUploadBodyBytes,
+        })
+      : await readJsonBody(jsonBody, req, res, deps.limits.maxBodyBytes);
+  } catch (err) {
+    if (!(err instanceof BodyError)) throw err;
+    if (!res.destroyed) sendBodyError(res, err);
+    return;
+  }
+  const nulAt = findNul(parsed, 'request');
+  if (nulAt) {
+    sendGraphQLError(res, 400, `${nulAt} contains a NUL character (U+0000), which is not allowed`, 'BAD_USER_INPUT');
+    return;
+  }
+  await executeGraphQL(deps, req, res, viewer, parsed, body.multipart);
+}
+
+interface BodyShape {
+  present: boolean;
+  multipart: boolean;
+  /** Content-Length, when given. */
+  declared?: number;
+  /** The route's maximum for this kind of body. */
+  limit: number;
+}
+
+function describeBody(req: IncomingMessage, limits: HttpDeps['limits']): BodyShape {
+  const multipart = req.method === 'POST' && /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
+  const length = req.headers['content-length'];
+  const declared = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+  // node:http frames a request body by Content-Length or Transfer-Encoding; with neither there is none.
+  const present = declared !== undefined ? declared > 0 : req.headers['transfer-encoding'] !== undefined;
+  return { present, multipart, declared, limit: multipart ? limits.maxUploadBodyBytes : limits.maxBodyBytes };
+}
+
+function tooLarge(multipart: boolean, declared: number, limit: number, maxFileBytes: number): BodyError {
+  if (multipart) {
+    return new BodyError(
+      413,
+      `the upload is ${declared} bytes; it may carry one file of at most 10 MB (${maxFileBytes} bytes), at most ${limit} bytes in all`,
+      'BAD_USER_INPUT',
+      { fileError: 'TOO_LARGE', argumentName: 'file' },
+    );
+  }
+  return new BodyError(413, jsonTooLargeMessage(limit, declared));
+}
+
+function jsonTooLargeMessage(limit: number, declared?: number): string {
+  const size = declared === undefined ? `larger than ${limit} bytes` : `${declared} bytes, more than ${limit} (MAX_BODY_BYTES)`;
+  return `request body is ${size}; send a file as a multipart upload (UploadFileInput.file) rather than in contentBase64`;
+}
+
+function readJsonBody(parse: JsonBodyParser, req: Req, res: ServerResponse, limit: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    parse(req, res, (err?: { status?: number; type?: string }) => {
+      if (err) reject(new BodyError(err.status ?? 400, bodyErrorMessage(err, limit)));
+      else resolve(req.body);
+    });
+  });
+}
+
+async function executeGraphQL(deps: HttpDeps, req: Req, res: ServerResponse, viewer: Viewer, body: unknown, multipart: boolean): Promise<void> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
+  // The multipart form was parsed here into the JSON operation Apollo expects, so Apollo is told it
+  // is JSON. That bypasses Apollo's CSRF prevention, which refuses "simple" requests such as a form
+  // another site could make a browser submit; it is safe because this request was admitted only with
+  // a verified bearer token in its Authorization header, which a cross-site form cannot send (and a
+  // script on another origin can set only after a CORS preflight, and only if it holds the token).
+  if (multipart) headers.set('content-type', 'application/json');
   const queryIndex = (req.url ?? '').indexOf('?');
   const response = await deps.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: {
       method: (req.method ?? 'GET').toUpperCase(),
       headers,
       search: queryIndex >= 0 ? (req.url ?? '').slice(queryIndex) : '',
-      body: req.body,
+      body,
     },
-    context: () => deps.contextFor(req),
+    context: async () => deps.contextFor(req, viewer),
   });
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
@@ -118,15 +232,10 @@ async function handleGraphQL(deps: HttpDeps, req: IncomingMessage & { body?: unk
 }
 
 /** GET /files/usage-reports/:id: the same bearer token and tenant rules as the API; never a path from input. */
-async function serveUsageReport(deps: HttpDeps, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-  let ctx: RequestContext;
-  try {
-    ctx = await deps.contextFor(req);
-  } catch (err) {
-    const e = err as { message?: string; extensions?: { code?: string } };
-    sendGraphQLError(res, 401, e.message ?? 'unauthenticated', e.extensions?.code ?? 'UNAUTHENTICATED');
-    return;
-  }
+async function serveUsageReport(deps: HttpDeps, req: Req, res: ServerResponse, id: string): Promise<void> {
+  const viewer = await authenticated(deps, req, res);
+  if (!viewer) return;
+  const ctx = deps.contextFor(req, viewer);
   const found = await usageReportFile(ctx, id);
   if (!found) {
     sendGraphQLError(res, 404, `usage report ${id} not found`, 'NOT_FOUND');
@@ -174,7 +283,7 @@ function drained(res: ServerResponse): Promise<void> {
 function bodyErrorMessage(err: { status?: number; type?: string }, limit: number): string {
   switch (err.type) {
     case 'entity.too.large':
-      return `request body is larger than ${limit} bytes`;
+      return jsonTooLargeMessage(limit);
     case 'entity.parse.failed':
       return 'request body is not valid JSON';
     case 'charset.unsupported':
@@ -185,12 +294,62 @@ function bodyErrorMessage(err: { status?: number; type?: string }, limit: number
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+const JSON_TYPE = 'application/json; charset=utf-8';
+const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json; charset=utf-8';
+
+function sendJson(res: ServerResponse, status: number, body: unknown, contentType = JSON_TYPE): void {
   res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-type', contentType);
   res.end(JSON.stringify(body));
 }
 
-function sendGraphQLError(res: ServerResponse, status: number, message: string, code = 'BAD_REQUEST'): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+/**
+ * An error in GraphQL's shape, with the media type Apollo would choose for its own error answers:
+ * application/graphql-response+json when the client prefers it (Apollo Client does, and reads the
+ * errors of a 4xx answer only in that type), else application/json.
+ */
+function sendGraphQLError(res: ServerResponse, status: number, message: string, code = 'BAD_REQUEST', extensions: Record<string, unknown> = {}): void {
+  const accept = res.req.headers.accept;
+  const preferred = accept ? new Negotiator({ headers: { accept } }).mediaType([JSON_TYPE, GRAPHQL_RESPONSE_TYPE]) : undefined;
+  sendJson(res, status, { errors: [{ message, extensions: { code, ...extensions } }] }, preferred === GRAPHQL_RESPONSE_TYPE ? GRAPHQL_RESPONSE_TYPE : JSON_TYPE);
+}
+
+function sendBodyError(res: ServerResponse, err: BodyError): void {
+  sendGraphQLError(res, err.status, err.message, err.code, err.extensions);
+}
+
+/** The request's viewer, or undefined when `authenticate` refused it and the refusal was sent. */
+async function authenticated(deps: HttpDeps, req: Req, res: ServerResponse): Promise<Viewer | undefined> {
+  try {
+    return await deps.authenticate(req);
+  } catch (err) {
+    sendRefusal(res, err);
+    return undefined;
+  }
+}
+
+/** A refusal from `authenticate`: its status and headers (Retry-After) as the error carries them. */
+function sendRefusal(res: ServerResponse, err: unknown): void {
+  if (!(err instanceof GraphQLError) || typeof err.extensions.code !== 'string') throw err;
+  const http = err.extensions.http as { status?: number; headers?: Map<string, string> } | undefined;
+  for (const [name, value] of http?.headers ?? []) res.setHeader(name, value);
+  const { http: _http, ...extensions } = err.extensions;
+  sendGraphQLError(res, http?.status ?? 401, err.message, err.extensions.code, extensions);
+}
+
+/** The in-flight body budget is spent: the instance's (503) or this subject's share (429, like a rate limit). */
+function sendBusy(res: ServerResponse, refusedBy: 'instance' | 'subject'): void {
+  res.setHeader('retry-after', String(BUSY_RETRY_AFTER_SEC));
+  const extensions = { retryAfterSeconds: BUSY_RETRY_AFTER_SEC };
+  if (refusedBy === 'instance') {
+    sendGraphQLError(res, 503, `the server is receiving as many request bytes as it may hold; retry after ${BUSY_RETRY_AFTER_SEC} s`, 'SERVER_BUSY', extensions);
+  } else {
+    sendGraphQLError(
+      res,
+      429,
+      `too many request bytes in flight for this token subject (uploads in progress); retry after ${BUSY_RETRY_AFTER_SEC} s`,
+      'RATE_LIMITED',
+      extensions,
+    );
+  }
 }

@@ -38,6 +38,8 @@ export interface WsDeps {
   introspection: boolean;
   /** The same depth, alias, token and cost limits as over HTTP. */
   limits: QueryLimits;
+  /** Largest message accepted (MAX_BODY_BYTES): a larger one closes the socket with 1009. */
+  maxPayloadBytes: number;
   /** The same per-subject and per-tenant request budget as over HTTP (one operation = one request). */
   rateLimits: RateLimits;
   log: Logger;
@@ -55,7 +57,7 @@ type ConnectionExtra = {
  * socket is closed with 4403 when the token expires.
  */
 export function attachWebSocketServer(deps: WsDeps): { clients(): number; close(): Promise<void> } {
-  const wss = new WebSocketServer({ server: deps.httpServer, path: GRAPHQL_PATH });
+  const wss = new WebSocketServer({ server: deps.httpServer, path: GRAPHQL_PATH, maxPayload: deps.maxPayloadBytes });
   // Messages that only a server may send are invalid from a client: the protocol says 4400, while
   // graphql-ws answers 4500. This listener runs before graphql-ws's own (registered first) and
   // closes with 4400; the library's later close of an already closing socket is ignored.

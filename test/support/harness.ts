@@ -33,6 +33,8 @@ export interface TestServer {
   runtime: AppRuntime;
   /** Per-connection state the server holds (WebSocket clients, alert subscribers, bus listeners). */
   stats(): ServerStats;
+  /** Request body bytes the server holds reserved in flight now. */
+  bodyBytesInFlight(): number;
   /** Owner (superuser) URL of this test file's own database. */
   ownerUrl: string;
   graphql<T = Record<string, unknown>>(
@@ -98,6 +100,7 @@ export async function startTestServer(options: { env?: Record<string, string> } 
     db,
     runtime: server.runtime,
     stats: () => server.stats(),
+    bodyBytesInFlight: () => server.bodyBudget.reservedBytes,
     ownerUrl,
     async graphql(query, variables, token) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };

@@ -4,6 +4,7 @@ import type { RequestContext } from '../../common/context';
 import { AppError, badInput, conflict, notFound } from '../../common/errors';
 import { parseIdArg } from '../../common/global-id';
 import type { Connection, CursorSpec } from '../../common/relay';
+import { MAX_FILE_BYTES } from '../../common/upload';
 import { newestFirstPage } from '../../db/pages';
 import { inScope } from '../../db/scope';
 import { sql } from '../../db/sql';
@@ -18,20 +19,36 @@ import { applyLicenseLines, nextPeriodStart, usageMeasurementBatches } from './s
 import { findStoredUsageReportFile, type StoredUsageReportFile, UsageReportChunkWriter } from './usage-report-file';
 import { SYNC_RUN_COLUMNS, SyncRun, USAGE_REPORT_COLUMNS, UsageReport, type GenerateUsageReportInput, type LicenseSummaryUpload, type SyncRunRow, type UploadFileInput, type UsageReportRow } from './sync.types';
 
-export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 const REPORT_CURSOR: CursorSpec = { list: 'usageReports', shape: ['timestamp', 'uuid'] };
 
-/** Decodes an uploaded file; refuses it before any parsing when it is too large or not base64. */
+/**
+ * The uploaded file's bytes, from exactly one of `file` (multipart) and `contentBase64` (JSON);
+ * refused before any parsing when it is empty, too large or not base64.
+ */
 function decodeUpload(input: UploadFileInput): Buffer {
-  const text = input.contentBase64.replace(/\s+/g, '');
-  // 4 base64 characters carry 3 bytes: refuse oversized files without decoding them.
+  const hasFile = input.file != null;
+  if (hasFile === (input.contentBase64 != null)) {
+    throw badInput(
+      `give exactly one of file (a multipart upload) and contentBase64 (a small file, base64-encoded); ${hasFile ? 'both were' : 'neither was'} given`,
+      { argumentNames: ['file', 'contentBase64'] },
+    );
+  }
+  const argumentName = hasFile ? 'file' : 'contentBase64';
   const refuse = (message: string, fileError: string): never => {
-    throw badInput(message, { argumentName: 'contentBase64', fileError });
+    throw badInput(message, { argumentName, fileError });
   };
-  if (Math.floor((text.length * 3) / 4) > MAX_FILE_BYTES + 2) refuse('the file is larger than 10 MB', 'TOO_LARGE');
-  if (!BASE64_RE.test(text)) refuse('contentBase64 is not base64', 'NOT_BASE64');
-  const buf = Buffer.from(text, 'base64');
+  let buf: Buffer;
+  if (input.file) {
+    // The HTTP layer stopped reading at MAX_FILE_BYTES already; checked again here as the service's own rule.
+    buf = input.file.content;
+  } else {
+    const text = (input.contentBase64 ?? '').replace(/\s+/g, '');
+    // 4 base64 characters carry 3 bytes: refuse oversized files without decoding them.
+    if (Math.floor((text.length * 3) / 4) > MAX_FILE_BYTES + 2) refuse('the file is larger than 10 MB', 'TOO_LARGE');
+    if (!BASE64_RE.test(text)) refuse('contentBase64 is not base64', 'NOT_BASE64');
+    buf = Buffer.from(text, 'base64');
+  }
   if (buf.length === 0) refuse('the file is empty', 'EMPTY');
   if (buf.length > MAX_FILE_BYTES) refuse('the file is larger than 10 MB', 'TOO_LARGE');
   return buf;
@@ -103,7 +120,7 @@ export async function uploadLicenseSummary(ctx: RequestContext, input: UploadFil
         action: 'files.license_summary_uploaded',
         targetType: 'SmartAccount',
         targetIds: [account.id],
-        details: { fileName: input.fileName ?? null, digest: summary.digest, serial, keyId: summary.keyId, ...counts },
+        details: { fileName: input.fileName ?? input.file?.fileName ?? null, digest: summary.digest, serial, keyId: summary.keyId, ...counts },
       });
       await evaluateAlerts(ctx, em, tenantId);
       return {
@@ -244,7 +261,7 @@ export async function uploadAcknowledgement(ctx: RequestContext, input: UploadFi
       action: 'files.acknowledgement_uploaded',
       targetType: 'UsageReport',
       targetIds: [ack.reportId],
-      details: { ackId: ack.ackId, fileName: input.fileName ?? null, digest: parsed.digest, keyId: parsed.keyId },
+      details: { ackId: ack.ackId, fileName: input.fileName ?? input.file?.fileName ?? null, digest: parsed.digest, keyId: parsed.keyId },
     });
     await evaluateAlerts(ctx, em, tenantId);
     return updated;

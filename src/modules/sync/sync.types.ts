@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { toGlobalId } from '../../common/global-id';
+import { GraphQLUpload, type UploadedFile } from '../../common/upload';
 import { Node } from '../../common/node';
 import { ConnectionType } from '../../common/relay';
 import { ReportingClock } from '../alerts/alert.types';
@@ -216,8 +217,17 @@ export class UploadFileInput {
   @Field(() => String, { nullable: true, description: 'For the audit trail only; never used as a path.' })
   fileName?: string | null;
 
-  @Field(() => String, { description: 'The file, base64-encoded; at most 10 MB decoded.' })
-  contentBase64!: string;
+  @Field(() => GraphQLUpload, {
+    nullable: true,
+    description: 'The file as the file part of a multipart request (GraphQL multipart request spec); at most 10 MB. Give this or contentBase64.',
+  })
+  file?: UploadedFile | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The file, base64-encoded, inside the JSON request (limited to MAX_BODY_BYTES, 4 MiB by default): for small files. Give this or file.',
+  })
+  contentBase64?: string | null;
 }
 
 @ObjectType()
