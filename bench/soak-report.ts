@@ -210,7 +210,7 @@ export function printReport(o: Outcome, checks: readonly Check[], snapshots: rea
   console.log(`subscriptions: ${st.subscriptions.opened} opened, ${st.subscriptions.ended} ended`);
   if (o.after) {
     // Not a check: memory still held once every connection is closed, next to the load's own growth.
-    console.log(`retained after the load: heap ${o.after.heapUsedMb} MB after GC vs ${o.before.heapUsedMb} MB before it (${signed(o.after.heapUsedMb - o.before.heapUsedMb)} MB for ${st.subscriptions.ended} ended subscriptions)`);
+    console.log(`retained after the load: heap ${o.after.heapUsedMb} MB after GC vs ${o.before.heapUsedMb} MB before it (${signed(o.after.heapUsedMb - o.before.heapUsedMb)} MB, after ${st.subscriptions.ended} subscriptions ended; a start-up heap has no compiled code, caches or pools yet, so the window's trend is the leak measure)`);
   }
   const c = st.churn;
   console.log(
