@@ -32,10 +32,10 @@ export class Migration20261204000000CostBudget extends Migration {
         next_ts := start_ts + make_interval(secs => p_cost / p_rate);
         if next_ts - now_ts <= depth then
           update cost_budget set tat = next_ts where key = p_key;
-          return query select true, extract(epoch from (depth - (next_ts - now_ts))) * p_rate, 0::float8;
+          return query select true, extract(epoch from (depth - (next_ts - now_ts)))::float8 * p_rate, 0::float8;
         else
-          return query select false, greatest(0, extract(epoch from (depth - (start_ts - now_ts))) * p_rate),
-                              extract(epoch from (next_ts - now_ts - depth)) * 1000;
+          return query select false, greatest(0, extract(epoch from (depth - (start_ts - now_ts)))::float8 * p_rate),
+                              extract(epoch from (next_ts - now_ts - depth))::float8 * 1000;
         end if;
       end $$;
     `);

@@ -60,6 +60,18 @@ const envSchema = z.object({
   // ALERT_SUBSCRIBER_STALL_MS while alerts wait, is closed with 1013 (resubscribe and re-read).
   ALERT_SUBSCRIBER_MAX_PENDING: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   ALERT_SUBSCRIBER_STALL_MS: z.coerce.number().int().min(100).default(60_000),
+  // Fair share (server/cost-guard.ts): cost budgets per tenant and per provider subject, and the lane
+  // heavy operations wait in. Points: see common/cost.ts (a tenant page ~850, a device changed 100).
+  COST_LIMITS: z.enum(['on', 'off']).default('on'),
+  COST_BUDGET_STORE: z.enum(['memory', 'postgres']).default('memory'),
+  COST_TENANT_CAPACITY: z.coerce.number().int().min(1).default(1_100_000),
+  COST_TENANT_RESTORE_RATE: z.coerce.number().int().min(1).default(20_000),
+  COST_PROVIDER_CAPACITY: z.coerce.number().int().min(1).default(2_000_000),
+  COST_PROVIDER_RESTORE_RATE: z.coerce.number().int().min(1).default(100_000),
+  COST_HEAVY_THRESHOLD: z.coerce.number().int().min(1).default(10_000),
+  HEAVY_PER_KEY: z.coerce.number().int().min(1).max(100).default(1),
+  HEAVY_QUEUE_PER_KEY: z.coerce.number().int().min(0).max(10_000).default(4),
+  HEAVY_TOTAL: z.coerce.number().int().min(1).max(1000).default(2),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -106,6 +118,14 @@ export interface Config {
   ssmTimeoutMs: number;
   ssmRetries: number;
   syncTickCron: string;
+  /** Fair share between tenants (server/cost-guard.ts); undefined when COST_LIMITS=off. */
+  costLimits?: {
+    store: 'memory' | 'postgres';
+    tenant: { capacity: number; restoreRate: number };
+    provider: { capacity: number; restoreRate: number };
+    heavyCost: number;
+    lane: { perKey: number; queuePerKey: number; total: number };
+  };
   /** Bounds of one licenseAlerts subscriber's queue (see modules/alerts/alert-delivery.ts). */
   alertSubscribers: { maxPending: number; stallMs: number };
 }
@@ -196,6 +216,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     ssmRetries: env.SSM_RETRIES,
     syncTickCron: env.SYNC_TICK_CRON,
     alertSubscribers: { maxPending: env.ALERT_SUBSCRIBER_MAX_PENDING, stallMs: env.ALERT_SUBSCRIBER_STALL_MS },
+    costLimits:
+      env.COST_LIMITS === 'off'
+        ? undefined
+        : {
+            store: env.COST_BUDGET_STORE,
+            tenant: { capacity: env.COST_TENANT_CAPACITY, restoreRate: env.COST_TENANT_RESTORE_RATE },
+            provider: { capacity: env.COST_PROVIDER_CAPACITY, restoreRate: env.COST_PROVIDER_RESTORE_RATE },
+            heavyCost: env.COST_HEAVY_THRESHOLD,
+            lane: { perKey: env.HEAVY_PER_KEY, queuePerKey: env.HEAVY_QUEUE_PER_KEY, total: env.HEAVY_TOTAL },
+          },
   };
 }
 

@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { testEnvironment, withDatabase } from './support/environment';
 import { deviceInput, REGISTER_DEVICES } from './support/fixtures';
-import { signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from './support/harness';
+import { createTestDatabase, signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from './support/harness';
 import { baseEnv, killGroup, MAIN, spawnNode, started, type Exit, type Proc } from './support/processes';
 
 /**
@@ -133,16 +131,7 @@ describe('two instances on one database', () => {
   }
 
   beforeAll(async () => {
-    const { adminUrl, templateDb, dbPrefix } = testEnvironment();
-    const dbName = `${dbPrefix}failover_${randomBytes(3).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${admin.escapeIdentifier(dbName)} template ${admin.escapeIdentifier(templateDb)}`);
-    } finally {
-      await admin.end();
-    }
-    ownerUrl = withDatabase(adminUrl, dbName);
+    ownerUrl = await createTestDatabase('failover_');
     owner = new pg.Pool({ connectionString: ownerUrl, max: 3 });
 
     // An earlier instance leaves the pg-boss schema and the schedules behind (as after a rolling

@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { testEnvironment, withDatabase } from './support/environment';
-import { signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from './support/harness';
+import { createTestDatabase, signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from './support/harness';
 import { baseEnv, killGroup, MAIN, ROOT, spawnNode, started, type Exit, type Proc } from './support/processes';
+
+/** A server with default settings charges every operation against its cost budget and says so. */
+const CHARGED = { requested: expect.any(Number), remaining: expect.any(Number), restoreRate: expect.any(Number), maximumAvailable: expect.any(Number) };
 
 /**
  * The built server and token CLI as real processes (dist/ is built before jest runs: `npm test`
@@ -60,22 +60,14 @@ afterAll(() => {
 
 /** The built server on a fresh database of this run (cloned from the migrated template). */
 async function startWithDatabaseUrl(): Promise<{ proc: Proc; url: string }> {
-  const { adminUrl, templateDb, dbPrefix } = testEnvironment();
-  const dbName = `${dbPrefix}startup_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${admin.escapeIdentifier(dbName)} template ${admin.escapeIdentifier(templateDb)}`);
-  } finally {
-    await admin.end();
-  }
+  const ownerUrl = await createTestDatabase('startup_');
   const proc = spawnNode(
     MAIN,
     [],
     baseEnv({
       NODE_ENV: 'production',
       SECRETS_KEY: 'a'.repeat(64),
-      DATABASE_URL: withDatabase(adminUrl, dbName),
+      DATABASE_URL: ownerUrl,
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
@@ -109,7 +101,7 @@ describe('start-up with DATABASE_URL', () => {
 
   it('answers a GraphQL query with a token signed with JWT_SECRET', async () => {
     const res = await graphql(url, '{ viewer { subject role } }', signTestToken({ sub: 'startup-test', role: 'PROVIDER_OPERATOR' }));
-    expect(res.body).toEqual({ data: { viewer: { subject: 'startup-test', role: 'PROVIDER_OPERATOR' } } });
+    expect(res.body).toEqual({ data: { viewer: { subject: 'startup-test', role: 'PROVIDER_OPERATOR' } }, extensions: { cost: CHARGED } });
   });
 
   it('refuses a token signed with another secret', async () => {
@@ -153,7 +145,7 @@ describe('shutdown', () => {
 
     const answered = await response;
     expect(answered.status).toBe(200);
-    expect(JSON.parse(answered.text)).toEqual({ data: { viewer: { role: 'PROVIDER_ADMIN' } } });
+    expect(JSON.parse(answered.text)).toEqual({ data: { viewer: { role: 'PROVIDER_ADMIN' } }, extensions: { cost: CHARGED } });
     const exit = await proc.exited;
     expect(exit).toEqual({ code: 0, signal: null });
     expect(proc.logLines().map((l) => l.msg)).toContain('shutdown complete');
@@ -228,7 +220,7 @@ describe('start-up with an embedded PostgreSQL (no DATABASE_URL)', () => {
       expect(token.split('.')).toHaveLength(3);
 
       const res = await graphql(server.url, '{ viewer { role tenant { id } } }', token);
-      expect(res.body).toEqual({ data: { viewer: { role: 'PROVIDER_ADMIN', tenant: null } } });
+      expect(res.body).toEqual({ data: { viewer: { role: 'PROVIDER_ADMIN', tenant: null } }, extensions: { cost: CHARGED } });
     });
 
     it('mints a tenant token for a slug created through the API, and the server keeps serving', async () => {
@@ -243,6 +235,7 @@ describe('start-up with an embedded PostgreSQL (no DATABASE_URL)', () => {
       const res = await graphql(server.url, '{ viewer { role tenant { id slug } } }', cli.stdout.trim());
       expect(res.body).toEqual({
         data: { viewer: { role: 'TENANT_ADMIN', tenant: { id: created.body.data!.createTenant.id, slug: 'embedded-acme' } } },
+        extensions: { cost: CHARGED },
       });
       // The CLI reused the server's PostgreSQL and must not have stopped it.
       expect(await isListening(server.pgPort)).toBe(true);

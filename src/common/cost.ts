@@ -42,3 +42,12 @@ export function perItem(path: readonly string[], each: number, base: number = CO
 export function fixed(points: number): Complexity {
   return ({ childComplexity }) => COST.mutation + points + childComplexity;
 }
+
+/** An upload: what its file weighs, whether it came as a multipart file part or base64 in the JSON. */
+export function perUploadedByte(): Complexity {
+  return ({ args, childComplexity }) => {
+    const input = args.input as { file?: { content?: { length: number } } | null; contentBase64?: string | null } | undefined;
+    const bytes = input?.file?.content?.length ?? Math.floor(((input?.contentBase64?.length ?? 0) * 3) / 4);
+    return COST.mutation + Math.ceil(bytes * COST.perUploadedByte) + childComplexity;
+  };
+}

@@ -19,6 +19,8 @@ import { startScheduler, type Scheduler } from '../jobs/scheduler';
 import type { Logger } from '../logger';
 import { formatError } from './errors';
 import { assertCost, limitRules } from './limits';
+import { PostgresBudgetStore, MemoryBudgetStore } from './budget';
+import { CostGuard, type Admission } from './cost-guard';
 import { RateLimits } from './rate-limit';
 import { debugRoutes } from './debug-hooks';
 import { createHttpServer } from './http';
@@ -72,6 +74,9 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   });
 
   const rateLimits = new RateLimits(config.rateLimits);
+  const costGuard = config.costLimits ? createCostGuard(config.costLimits, db) : undefined;
+  /** The admission of each HTTP operation that got one, released when its answer is sent. */
+  const admissions = new WeakMap<RequestContext, Admission>();
   const bodyBudget = new BodyBudget(config.inflightBodyBytes);
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -90,11 +95,21 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
         async requestDidStart() {
           return {
             async didResolveOperation({ document, request, schema: opSchema, operation, contextValue }) {
-              assertCost(opSchema, document, request.variables, request.operationName, config.queryLimits.maxCost);
+              const cost = assertCost(opSchema, document, request.variables, request.operationName, config.queryLimits.maxCost);
+              // Charged before anything runs; a heavy operation waits here for its turn in the lane.
+              if (costGuard && cost) admissions.set(contextValue, await costGuard.admit(contextValue.viewer, cost.budget));
               if (operation?.operation === 'query') contextValue.scope?.enable();
             },
-            async willSendResponse({ contextValue }) {
+            async willSendResponse({ contextValue, response }) {
               await contextValue.scope?.close();
+              const admission = admissions.get(contextValue);
+              admission?.release();
+              if (costGuard && response.body.kind === 'single') {
+                // Every answer tells what is left, also one that ran nothing (it is charged nothing).
+                const cost = admission?.cost ?? (await costGuard.peek(contextValue.viewer).catch(() => undefined));
+                const result = response.body.singleResult;
+                if (cost) result.extensions = { ...result.extensions, cost };
+              }
             },
             async didEncounterErrors({ errors, contextValue }) {
               for (const err of errors) {
@@ -139,6 +154,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     limits: config.queryLimits,
     maxPayloadBytes: config.maxBodyBytes,
     rateLimits,
+    costGuard,
     log,
     contextFor: (v, id, connection) => contextFor(v, id, undefined, connection),
   });
@@ -171,7 +187,13 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
       await scheduler?.stop();
       await ws.close();
       await apollo.stop();
+      await costGuard?.close();
       await runtime.close();
     },
   };
+}
+
+function createCostGuard(limits: NonNullable<Config['costLimits']>, db: Database): CostGuard {
+  const store = limits.store === 'postgres' ? new PostgresBudgetStore(() => db.orm.em.fork()) : new MemoryBudgetStore();
+  return new CostGuard(store, limits);
 }

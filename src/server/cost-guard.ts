@@ -51,7 +51,10 @@ export class CostGuard {
     const bucket = this.bucketOf(viewer);
     const heavy = cost >= this.limits.heavyCost;
     // The queue is checked first so that a refusal for a full queue costs nothing.
-    if (heavy && this.lane.waiting(key) >= this.limits.lane.queuePerKey) throw laneFull(key, this.lane.waiting(key), bucket);
+    if (heavy && this.lane.isFull(key)) {
+      const left = reportOf(await this.store.take(key, 0, bucket), bucket);
+      throw laneFull(key, this.lane.waiting(key), { ...left, requested: cost });
+    }
     const decision = await this.store.take(key, cost, bucket);
     const report = reportOf(decision, bucket);
     if (!decision.allowed) throw overBudget(decision, bucket, report);
@@ -59,7 +62,11 @@ export class CostGuard {
     try {
       return { cost: report, release: await this.lane.enter(key) };
     } catch (err) {
-      if (err instanceof LaneFullError) throw laneFull(key, err.queued, bucket);
+      // Filled up between the check and now: give the points back, as for the check above.
+      if (err instanceof LaneFullError) {
+        await this.store.take(key, -cost, bucket);
+        throw laneFull(key, err.queued, report);
+      }
       throw err;
     }
   }
@@ -119,10 +126,8 @@ function overBudget(decision: BudgetDecision, bucket: BucketLimits, cost: CostRe
   );
 }
 
-function laneFull(key: string, waiting: number, bucket: BucketLimits): GraphQLError {
+function laneFull(key: string, waiting: number, cost: CostReport): GraphQLError {
   const who = key.startsWith('tenant:') ? 'this tenant' : 'this subject';
-  return rateLimited(`${waiting} heavy operations of ${who} are already waiting; retry when one has finished`, 1, {
-    queued: waiting,
-    cost: { requested: 0, remaining: null, restoreRate: bucket.restoreRate, maximumAvailable: bucket.capacity },
-  });
+  const what = waiting === 0 ? `a heavy operation of ${who} is already running` : `heavy operations of ${who} are already running and ${waiting} waiting`;
+  return rateLimited(`${what}; retry when one has finished`, 1, { queued: waiting, cost });
 }

@@ -40,8 +40,7 @@ export class HeavyLane {
    * operation has finished). Refuses at once with LaneFullError when the key's queue is full.
    */
   async enter(key: string): Promise<() => void> {
-    const waiting = this.waiting(key);
-    if (waiting >= this.limits.queuePerKey) throw new LaneFullError(key, waiting);
+    if (this.isFull(key)) throw new LaneFullError(key, this.waiting(key));
     const limiter = this.perKey.key(key);
     return new Promise((resolveEntered, rejectEntered) => {
       limiter
@@ -66,6 +65,12 @@ export class HeavyLane {
     // limiter; RECEIVED and QUEUED are the ones waiting behind the key's own limit.
     const counts = this.perKey.key(key).counts();
     return counts.RECEIVED + counts.QUEUED;
+  }
+
+  /** True when `key` has every slot taken and its queue full: one more would be refused. */
+  isFull(key: string): boolean {
+    const counts = this.perKey.key(key).counts();
+    return counts.RUNNING + counts.EXECUTING >= this.limits.perKey && counts.RECEIVED + counts.QUEUED >= this.limits.queuePerKey;
   }
 
   /** Operations running and waiting, all keys together. */

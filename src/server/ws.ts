@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import {
+  execute,
   GraphQLError,
   getOperationAST,
   getVariableValues,
@@ -9,7 +10,6 @@ import {
   validate,
   type DocumentNode,
   type ExecutionArgs,
-  type GraphQLFormattedError,
   type GraphQLSchema,
   type ValidationRule,
 } from 'graphql';
@@ -23,7 +23,8 @@ import { findNul } from '../common/nul';
 import type { Logger } from '../logger';
 import { formatError } from './errors';
 import { GRAPHQL_PATH } from './http';
-import { assertCost, limitRules, type QueryLimits } from './limits';
+import type { Admission, CostGuard } from './cost-guard';
+import { assertCost, limitRules, operationCost, type QueryLimits } from './limits';
 import type { RateLimits } from './rate-limit';
 
 /** graphql-ws close code for a refused or expired token (the protocol's "Forbidden"). */
@@ -42,6 +43,8 @@ export interface WsDeps {
   maxPayloadBytes: number;
   /** The same per-subject and per-tenant request budget as over HTTP (one operation = one request). */
   rateLimits: RateLimits;
+  /** Cost budgets and the heavy lane, as over HTTP; absent when COST_LIMITS=off. */
+  costGuard?: CostGuard;
   log: Logger;
   contextFor: (viewer: Viewer, requestId: string, connection: RequestContext['connection']) => RequestContext;
 }
@@ -49,7 +52,12 @@ export interface WsDeps {
 type ConnectionExtra = {
   viewer?: Viewer;
   expiryTimer?: NodeJS.Timeout;
+  /** Admissions of this connection's operations not yet released (released at the latest on close). */
+  admissions?: Set<Admission>;
 };
+
+/** The admission of each prepared operation, released when its execution ends. */
+const admissionOf = new WeakMap<ExecutionArgs, { admission: Admission; held: Set<Admission> }>();
 
 /**
  * GraphQL over WebSocket (graphql-transport-ws) on the HTTP server's port and path. The token
@@ -104,6 +112,8 @@ export function attachWebSocketServer(deps: WsDeps): { clients(): number; close(
       },
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);
+        for (const admission of ctx.extra.admissions ?? []) admission.release();
+        ctx.extra.admissions?.clear();
       },
       context: (ctx) => {
         const viewer = ctx.extra.viewer;
@@ -121,11 +131,40 @@ export function attachWebSocketServer(deps: WsDeps): { clients(): number; close(
             return [err as GraphQLError];
           }
         }
-        return prepareOperation(deps.schema, rules, deps.limits, payload);
+        const prepared = prepareOperation(deps.schema, rules, deps.limits, payload);
+        if (Array.isArray(prepared) || !deps.costGuard || !ctx.extra.viewer) return prepared;
+        const cost = operationCost(prepared.schema, prepared.document, prepared.variableValues ?? undefined, prepared.operationName);
+        if (!cost) return prepared;
+        let admission: Admission;
+        try {
+          admission = await deps.costGuard.admit(ctx.extra.viewer, cost.budget);
+        } catch (err) {
+          return [err as GraphQLError];
+        }
+        if (getOperationAST(prepared.document, prepared.operationName)?.operation === 'subscription') {
+          // Charged once when it starts; a stream holds no slot of the heavy lane.
+          admission.release();
+          return prepared;
+        }
+        const held = (ctx.extra.admissions ??= new Set());
+        held.add(admission);
+        admissionOf.set(prepared, { admission, held });
+        return prepared;
       },
-      onNext: (ctx, _id, _payload, _args, result) => {
-        if (!('errors' in result) || !result.errors) return result;
-        return { ...result, errors: result.errors.map((e) => formatWsError(e, deps.log, ctx.extra.viewer)) };
+      execute: async (args) => {
+        try {
+          return await execute(args);
+        } finally {
+          const entry = admissionOf.get(args);
+          entry?.admission.release();
+          entry?.held.delete(entry.admission);
+        }
+      },
+      onNext: (ctx, _id, _payload, args, result) => {
+        const cost = admissionOf.get(args)?.admission.cost;
+        const withCost = cost ? { ...result, extensions: { ...result.extensions, cost } } : result;
+        if (!('errors' in withCost) || !withCost.errors) return withCost;
+        return { ...withCost, errors: withCost.errors.map((e) => formatWsError(e, deps.log, ctx.extra.viewer)) };
       },
       onError: (ctx, _id, _payload, errors) => errors.map((e) => formatWsError(e, deps.log, ctx.extra.viewer)),
     },

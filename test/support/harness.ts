@@ -53,17 +53,9 @@ export interface TestServer {
  * Starts the real server (real HTTP, real PostgreSQL, RLS as the app role) on a database of this
  * test file's own, cloned from the migrated template built in globalSetup.
  */
-export async function startTestServer(options: { env?: Record<string, string> } = {}): Promise<TestServer> {
-  const { adminUrl, templateDb, dbPrefix } = testEnvironment();
-  const dbName = `${dbPrefix}${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${admin.escapeIdentifier(dbName)} template ${admin.escapeIdentifier(templateDb)}`);
-  } finally {
-    await admin.end();
-  }
-  const ownerUrl = withDatabase(adminUrl, dbName);
+export async function startTestServer(options: { env?: Record<string, string>; sameDatabaseAs?: TestServer } = {}): Promise<TestServer> {
+  const ownerUrl = options.sameDatabaseAs?.ownerUrl ?? (await createTestDatabase());
+  const dbName = new URL(ownerUrl).pathname.slice(1);
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -77,6 +69,9 @@ export async function startTestServer(options: { env?: Record<string, string> } 
     SCHEDULER_ENABLED: 'false',
     RATE_LIMIT_SUBJECT_PER_MINUTE: '0',
     RATE_LIMIT_TENANT_PER_MINUTE: '0',
+    // Fair-share budgets are tested on their own (test/fair-share.e2e.test.ts); other suites run bulk
+    // work back to back, which a tenant's budget would rightly slow down.
+    COST_LIMITS: 'off',
     SECRETS_KEY: '5'.repeat(64),
     SSM_TIMEOUT_MS: '1000',
     SSM_RETRIES: '1',
@@ -120,6 +115,20 @@ export async function startTestServer(options: { env?: Record<string, string> } 
       await owner.end();
     },
   };
+}
+
+/** A database of this test file's own, cloned from the migrated template built in globalSetup. */
+export async function createTestDatabase(infix = ''): Promise<string> {
+  const { adminUrl, templateDb, dbPrefix } = testEnvironment();
+  const dbName = `${dbPrefix}${infix}${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${admin.escapeIdentifier(dbName)} template ${admin.escapeIdentifier(templateDb)}`);
+  } finally {
+    await admin.end();
+  }
+  return withDatabase(adminUrl, dbName);
 }
 
 /** Signs with the test secret, issuer and audience; `claims` and `options` override anything. */

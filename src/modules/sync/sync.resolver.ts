@@ -20,7 +20,7 @@ import {
   UsageReport,
   UsageReportConnection,
 } from './sync.types';
-import { COST, fixed } from '../../common/cost';
+import { COST, fixed, perUploadedByte } from '../../common/cost';
 
 const SYNC_ROLES = [Role.PROVIDER_ADMIN, Role.PROVIDER_OPERATOR, Role.TENANT_ADMIN];
 
@@ -73,7 +73,7 @@ export class SyncResolver {
   }
 
   @Authorized(Roles.admins)
-  @Mutation(() => LicenseSummaryUpload, { description: 'Offline: the signed license summary file from the license server.' })
+  @Mutation(() => LicenseSummaryUpload, { description: 'Offline: the signed license summary file from the license server.', complexity: perUploadedByte() })
   uploadLicenseSummary(@Ctx() ctx: RequestContext, @Arg('input', () => UploadFileInput) input: UploadFileInput): Promise<LicenseSummaryUpload> {
     return offline.uploadLicenseSummary(ctx, input);
   }
@@ -88,7 +88,7 @@ export class SyncResolver {
   }
 
   @Authorized(Roles.admins)
-  @Mutation(() => UsageReport, { description: 'Offline: the acknowledgement file the license server returned.' })
+  @Mutation(() => UsageReport, { description: 'Offline: the acknowledgement file the license server returned.', complexity: perUploadedByte() })
   uploadAcknowledgement(@Ctx() ctx: RequestContext, @Arg('input', () => UploadFileInput) input: UploadFileInput): Promise<UsageReport> {
     return offline.uploadAcknowledgement(ctx, input);
   }
