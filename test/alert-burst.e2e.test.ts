@@ -193,10 +193,16 @@ function deliveryStats(server: TestServer): ReturnType<NonNullable<ReturnType<ty
   return delivery.stats();
 }
 
-/** A forced full GC, for heap figures comparable before and after (jest does not expose gc). */
+/**
+ * A forced full GC, for heap figures comparable before and after (jest does not expose gc). The flag
+ * is switched off again at once: contexts made later (the next test files of this jest worker) would
+ * otherwise have a global gc, which the server treats as the soak mode (/__debug/heap).
+ */
 function collectGarbage(): void {
   setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+  const gc = runInNewContext('gc') as () => void;
+  setFlagsFromString('--no-expose-gc');
+  gc();
 }
 
 describe('a burst of alert changes', () => {
