@@ -90,6 +90,8 @@ describe('cost budgets per tenant', () => {
     expect(ext.retryAfterSeconds).toBe(retryAfter);
     expect(ext.cost.requested).toBeGreaterThan(ext.cost.remaining);
     expect(ext.cost.restoreRate).toBe(1000);
+    // The answer's own extensions.cost tells the same: what was asked, what is left.
+    expect(costOf(refused)).toEqual(ext.cost);
     expect(refused.body.data ?? null).toBeNull();
     // What the refused call would have written is not there: the count is that of the last success.
     const after = await server.sql<{ n: number }>('select count(*)::int as n from assignment where tenant_id = $1 and released_at is null', [a.uuid]);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { TokenVerifier } from '../auth/jwt';
@@ -20,7 +21,7 @@ import type { Logger } from '../logger';
 import { formatError } from './errors';
 import { assertCost, limitRules } from './limits';
 import { PostgresBudgetStore, MemoryBudgetStore } from './budget';
-import { CostGuard, type Admission } from './cost-guard';
+import { CostGuard, type Admission, type CostReport } from './cost-guard';
 import { RateLimits } from './rate-limit';
 import { debugRoutes } from './debug-hooks';
 import { createHttpServer } from './http';
@@ -77,6 +78,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   const costGuard = config.costLimits ? createCostGuard(config.costLimits, db) : undefined;
   /** The admission of each HTTP operation that got one, released when its answer is sent. */
   const admissions = new WeakMap<RequestContext, Admission>();
+  const refusals = new WeakMap<RequestContext, CostReport>();
   const bodyBudget = new BodyBudget(config.inflightBodyBytes);
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -97,7 +99,16 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
             async didResolveOperation({ document, request, schema: opSchema, operation, contextValue }) {
               const cost = assertCost(opSchema, document, request.variables, request.operationName, config.queryLimits.maxCost);
               // Charged before anything runs; a heavy operation waits here for its turn in the lane.
-              if (costGuard && cost) admissions.set(contextValue, await costGuard.admit(contextValue.viewer, cost.budget));
+              if (costGuard && cost) {
+                try {
+                  admissions.set(contextValue, await costGuard.admit(contextValue.viewer, cost.budget));
+                } catch (err) {
+                  // The answer's extensions.cost then tells what was asked, as the error does.
+                  const asked = err instanceof GraphQLError ? (err.extensions.cost as CostReport | undefined) : undefined;
+                  if (asked) refusals.set(contextValue, asked);
+                  throw err;
+                }
+              }
               if (operation?.operation === 'query') contextValue.scope?.enable();
             },
             async willSendResponse({ contextValue, response }) {
@@ -106,7 +117,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
               admission?.release();
               if (costGuard && response.body.kind === 'single') {
                 // Every answer tells what is left, also one that ran nothing (it is charged nothing).
-                const cost = admission?.cost ?? (await costGuard.peek(contextValue.viewer).catch(() => undefined));
+                const cost = admission?.cost ?? refusals.get(contextValue) ?? (await costGuard.peek(contextValue.viewer).catch(() => undefined));
                 const result = response.body.singleResult;
                 if (cost) result.extensions = { ...result.extensions, cost };
               }
