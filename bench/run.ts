@@ -7,7 +7,7 @@ import { SCENARIOS, type BenchContext, type Row, type ScenarioName, type Sizes }
 import { seed } from './seed';
 
 /**
- * `npm run bench [-- --quick] [--scenario NAME ...] [--duration SECONDS] [--tenants N] [--devices N] [--profile]`
+ * `npm run bench [-- --quick] [--scenario NAME ...] [--duration SECONDS] [--tenants N] [--devices N] [--profile] [--server-env NAME=VALUE ...]`
  * (--profile: the server runs with --cpu-prof and writes bench/profiles/*.cpuprofile at the end)
  *
  * Seeds a scratch database (DATABASE_URL's server, else the embedded PostgreSQL), starts the real
@@ -27,9 +27,12 @@ async function main(): Promise<void> {
       tenants: { type: 'string' },
       devices: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'server-env': { type: 'string', multiple: true },
     },
   });
   const preset = values.quick ? QUICK : FULL;
+  // `--server-env NAME=VALUE` (repeatable): the server runs with other settings, e.g. cost budgets.
+  const extraEnv = Object.fromEntries((values['server-env'] ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const names = (values.scenario ?? Object.keys(SCENARIOS)).flatMap((s) => s.split(',')) as ScenarioName[];
   for (const n of names) {
     if (!(n in SCENARIOS)) throw new Error(`unknown scenario ${n}; one of: ${Object.keys(SCENARIOS).join(', ')}`);
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
   try {
     // Each scenario gets a fresh server process, so its peak RSS is its own (Node keeps the heap it grew).
     const startServerChild = async (): Promise<ChildServer> =>
-      startChild('server', path.join(ROOT, 'dist', 'src', 'main.js'), serverEnv(db.url), await freePort(), values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'profiles')}`] : []);
+      startChild('server', path.join(ROOT, 'dist', 'src', 'main.js'), { ...serverEnv(db.url), ...extraEnv }, await freePort(), values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'profiles')}`] : []);
     let server = await startServerChild();
     current = server;
     console.log(`server ready (pid ${server.pid}, ${Math.round(server.rssMb())} MB); seeding ${tenants} tenants, ${devices} devices`);
