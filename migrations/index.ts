@@ -9,6 +9,7 @@ import { Migration20261128420000TenantCompliance } from './Migration202611284200
 import { Migration20261128430000RlsInitPlans } from './Migration20261128430000RlsInitPlans';
 import { Migration20261128440000AssignmentDeviceIndex } from './Migration20261128440000AssignmentDeviceIndex';
 import { Migration20261204000000CostBudget } from './Migration20261204000000CostBudget';
+import { Migration20261204010000SyncHeartbeat } from './Migration20261204010000SyncHeartbeat';
 
 /**
  * Every migration, in order. Listed explicitly (rather than globbed from a folder) so the same
@@ -25,4 +26,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261128430000RlsInitPlans', class: Migration20261128430000RlsInitPlans },
   { name: 'Migration20261128440000AssignmentDeviceIndex', class: Migration20261128440000AssignmentDeviceIndex },
   { name: 'Migration20261204000000CostBudget', class: Migration20261204000000CostBudget },
+  { name: 'Migration20261204010000SyncHeartbeat', class: Migration20261204010000SyncHeartbeat },
 ];

@@ -62,6 +62,10 @@ const envSchema = z.object({
   ALERT_SUBSCRIBER_STALL_MS: z.coerce.number().int().min(100).default(60_000),
   // Fair share (server/cost-guard.ts): cost budgets per tenant and per provider subject, and the lane
   // heavy operations wait in. Points: see common/cost.ts (a tenant page ~850, a device changed 100).
+  // A RUNNING sync stamps a heartbeat this often; one without a heartbeat for SYNC_ABANDONED_AFTER_MS was
+  // left by a process that died and no longer blocks the tenant's syncs.
+  SYNC_HEARTBEAT_MS: z.coerce.number().int().min(100).default(10_000),
+  SYNC_ABANDONED_AFTER_MS: z.coerce.number().int().min(500).default(60_000),
   COST_LIMITS: z.enum(['on', 'off']).default('on'),
   COST_BUDGET_STORE: z.enum(['memory', 'postgres']).default('memory'),
   COST_TENANT_CAPACITY: z.coerce.number().int().min(1).default(1_100_000),
@@ -118,6 +122,8 @@ export interface Config {
   ssmTimeoutMs: number;
   ssmRetries: number;
   syncTickCron: string;
+  /** Liveness of RUNNING syncs (modules/sync/sync.service.ts). */
+  syncRuns: { heartbeatMs: number; abandonedAfterMs: number };
   /** Fair share between tenants (server/cost-guard.ts); undefined when COST_LIMITS=off. */
   costLimits?: {
     store: 'memory' | 'postgres';
@@ -177,6 +183,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       `MAX_INFLIGHT_BODY_BYTES (${env.MAX_INFLIGHT_BODY_BYTES}) must be at least MAX_INFLIGHT_BODY_BYTES_PER_SUBJECT (${env.MAX_INFLIGHT_BODY_BYTES_PER_SUBJECT})`,
     );
   }
+  if (env.SYNC_ABANDONED_AFTER_MS < 3 * env.SYNC_HEARTBEAT_MS) {
+    throw new ConfigError(
+      `SYNC_ABANDONED_AFTER_MS (${env.SYNC_ABANDONED_AFTER_MS}) must be at least 3 x SYNC_HEARTBEAT_MS (${env.SYNC_HEARTBEAT_MS}): a live sync would be taken for abandoned`,
+    );
+  }
   if (isProduction && !env.DATABASE_URL) {
     throw new ConfigError('NODE_ENV=production requires DATABASE_URL (the embedded database is for development)');
   }
@@ -216,6 +227,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     ssmRetries: env.SSM_RETRIES,
     syncTickCron: env.SYNC_TICK_CRON,
     alertSubscribers: { maxPending: env.ALERT_SUBSCRIBER_MAX_PENDING, stallMs: env.ALERT_SUBSCRIBER_STALL_MS },
+    syncRuns: { heartbeatMs: env.SYNC_HEARTBEAT_MS, abandonedAfterMs: env.SYNC_ABANDONED_AFTER_MS },
     costLimits:
       env.COST_LIMITS === 'off'
         ? undefined

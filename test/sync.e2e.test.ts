@@ -912,4 +912,34 @@ describe('scheduled license sync', () => {
 
     expect(await Promise.all(schedulers.map((s) => s.tick()))).toEqual([0, 0]);
   });
+
+  it('does not let a sync left RUNNING by an instance that died block the scheduled syncs of its tenant', async () => {
+    if (schedulers.length === 0) schedulers.push(await startScheduler({ db: server.db, runtime: runtimeFor(server, env), log: createLogger('silent'), cron: NEVER_CRON }));
+    const [scheduler] = schedulers;
+    const tenant = tenants[0];
+    const [{ since }] = await server.sql<{ since: Date }>('select clock_timestamp() as since');
+    // Due again, and a run RUNNING as another instance left it: started, heartbeat stamped, then nothing.
+    await server.sql('update smart_account set last_synced_at = null where tenant_id = $1', [tenant.uuid]);
+    const [left] = await server.sql<{ id: string }>(
+      `insert into sync_run (tenant_id, mode, trigger, status, requested_by, started_at, heartbeat_at)
+       values ($1, 'ONLINE', 'SCHEDULED', 'RUNNING', 'system:scheduler', clock_timestamp(), clock_timestamp()) returning id`,
+      [tenant.uuid],
+    );
+    // While its heartbeat is fresh the run is alive: the tenant is not due.
+    expect(await scheduler.tick()).toBe(0);
+
+    // Its instance died: no heartbeat for longer than SYNC_ABANDONED_AFTER_MS (60 s by default).
+    await server.sql("update sync_run set heartbeat_at = clock_timestamp() - interval '5 minutes', started_at = clock_timestamp() - interval '5 minutes' where id = $1", [left.id]);
+    expect(await scheduler.tick()).toBe(1);
+    const runs = await until('the abandoned run failed and a scheduled run succeeded', async () => {
+      const rows = await server.sql<{ id: string; status: string; trigger: string; error_message: string | null }>(
+        'select id, status, trigger, error_message from sync_run where tenant_id = $1 and (id = $2 or started_at >= $3) order by started_at',
+        [tenant.uuid, left.id, since],
+      );
+      return rows.length === 2 && rows.every((r) => r.status !== 'RUNNING') ? rows : undefined;
+    });
+    expect(runs[0]).toMatchObject({ id: left.id, status: 'FAILED' });
+    expect(runs[0].error_message).toMatch(/^abandoned: the instance running it stopped \(no heartbeat since \d{4}-\d\d-\d\dT/);
+    expect(runs[1]).toMatchObject({ status: 'SUCCEEDED', trigger: 'SCHEDULED' });
+  });
 });

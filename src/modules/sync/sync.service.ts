@@ -17,8 +17,12 @@ import { clientFor, loadSettings, readSettings } from './sync-settings.service';
 import { SyncMode, SyncRunStatus, SyncTrigger } from './sync.enums';
 import { SYNC_RUN_COLUMNS, SyncRun, type SyncRunRow } from './sync.types';
 
-/** A run still RUNNING after this long was abandoned by a process that died; it no longer blocks. */
-const ABANDONED_AFTER_MINUTES = 30;
+/**
+ * A RUNNING run is alive while its heartbeat is fresh (stamped every SYNC_HEARTBEAT_MS by the instance
+ * running it); older than SYNC_ABANDONED_AFTER_MS, the process running it died: it no longer blocks.
+ * Real time (clock_timestamp), not the product clock: this is about processes, not license terms.
+ */
+const STALE_RUN = `coalesce(r.heartbeat_at, r.started_at) < clock_timestamp() - make_interval(secs => ?::float8 / 1000)`;
 const RUN_CURSOR: CursorSpec = { list: 'syncRuns', shape: ['timestamp', 'uuid'] };
 
 export interface ApplyCounts {
@@ -284,13 +288,14 @@ async function startRun(ctx: RequestContext, tenantId: string, mode: SyncMode, t
   return inScope(ctx, async (em) => {
     await sql(
       em,
-      `update sync_run set status = 'FAILED', finished_at = app_now(), error_message = 'abandoned: the process running it stopped'
-        where tenant_id = ? and status = 'RUNNING' and started_at < app_now() - make_interval(mins => ?)`,
-      [tenantId, ABANDONED_AFTER_MINUTES],
+      `update sync_run r set status = 'FAILED', finished_at = app_now(),
+              error_message = 'abandoned: the instance running it stopped (no heartbeat since ' || to_char(coalesce(r.heartbeat_at, r.started_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')'
+        where r.tenant_id = ? and r.status = 'RUNNING' and ${STALE_RUN}`,
+      [tenantId, ctx.app.config.syncRuns.abandonedAfterMs],
     );
     const inserted = await sql<SyncRunRow>(
       em,
-      `insert into sync_run as r (tenant_id, mode, trigger, status, requested_by) values (?, ?, ?, 'RUNNING', ?)
+      `insert into sync_run as r (tenant_id, mode, trigger, status, requested_by, heartbeat_at) values (?, ?, ?, 'RUNNING', ?, clock_timestamp())
        on conflict (tenant_id) where status = 'RUNNING' do nothing returning ${SYNC_RUN_COLUMNS}`,
       [tenantId, mode, trigger, ctx.viewer.subject],
     );
@@ -339,6 +344,7 @@ export async function synchronizeLicenses(
   if (joined) return SyncRun.from(run);
 
   let client: SsmClient | undefined;
+  const heartbeat = startHeartbeat(ctx, tenantId, run.id);
   try {
     client = clientFor(ctx, settings);
     const remote = await client.getSmartAccount(account.external_id);
@@ -432,8 +438,20 @@ export async function synchronizeLicenses(
     if (!(err instanceof SsmError) && !(err instanceof Error && 'extensions' in err)) ctx.log.error({ err }, 'license sync failed');
     return SyncRun.from(await failRun(ctx, run.id, tenantId, message));
   } finally {
+    heartbeat.stop();
     await client?.close();
   }
+}
+
+/** Stamps the run's heartbeat every SYNC_HEARTBEAT_MS while it runs (a failed stamp is logged, the next one tries again). */
+function startHeartbeat(ctx: RequestContext, tenantId: string, runId: string): { stop(): void } {
+  const timer = setInterval(() => {
+    inScope(ctx, (em) =>
+      sql(em, "update sync_run set heartbeat_at = clock_timestamp() where tenant_id = ? and id = ? and status = 'RUNNING'", [tenantId, runId]),
+    ).catch((err: unknown) => ctx.log.warn({ err, runId }, 'sync heartbeat failed'));
+  }, ctx.app.config.syncRuns.heartbeatMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 export async function listSyncRuns(
@@ -491,7 +509,7 @@ export async function findSyncRun(ctx: RequestContext, idArg: string): Promise<S
   return rows[0] ? SyncRun.from(rows[0]) : null;
 }
 
-/** Tenants whose scheduled sync is due (smart account known, interval elapsed, nothing running). */
+/** Tenants whose scheduled sync is due (smart account known, interval elapsed, no live run: an abandoned one does not count). */
 export async function dueTenants(ctx: RequestContext): Promise<string[]> {
   return inScope(ctx, async (em) => {
     const settings = await readSettings(em);
@@ -500,9 +518,9 @@ export async function dueTenants(ctx: RequestContext): Promise<string[]> {
       em,
       `select s.tenant_id from smart_account s
         where (s.last_synced_at is null or s.last_synced_at <= app_now() - make_interval(mins => ?))
-          and not exists (select 1 from sync_run r where r.tenant_id = s.tenant_id and r.status = 'RUNNING')
+          and not exists (select 1 from sync_run r where r.tenant_id = s.tenant_id and r.status = 'RUNNING' and not ${STALE_RUN})
         order by s.tenant_id`,
-      [settings.sync_interval_minutes],
+      [settings.sync_interval_minutes, ctx.app.config.syncRuns.abandonedAfterMs],
     );
     return rows.map((r) => r.tenant_id);
   });
