@@ -205,6 +205,9 @@ function collectGarbage(): void {
   gc();
 }
 
+// A few seconds on an idle machine; generous for a CI machine that runs other suites beside it.
+jest.setTimeout(180_000);
+
 describe('a burst of alert changes', () => {
   let server: TestServer;
   let wsUrl: string;

@@ -37,7 +37,8 @@ describe('HeavyLane', () => {
         release();
       }),
     );
-    await tick();
+    // Bottleneck moves jobs between its states asynchronously: wait until all four are waiting.
+    for (let i = 0; i < 250 && lane.stats().waiting < 4; i++) await tick();
     expect(lane.stats()).toEqual({ running: 1, waiting: 4 });
     a1();
     await Promise.all(next);
