@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
+import { makeServerPki } from './ssm-simulator/tls';
 
 const MiB = 1024 * 1024;
 const base = { NODE_ENV: 'test' as const, JWT_SECRET: 'config-spec-secret-that-is-long-enough-0123456789' };
@@ -27,5 +31,38 @@ describe('request body settings', () => {
 
   it.each(['-1', 'lots', '1.5'])('refuses MAX_INFLIGHT_BODY_BYTES=%s as invalid', (value) => {
     expect(() => loadConfig({ ...base, MAX_INFLIGHT_BODY_BYTES: value })).toThrow(/MAX_INFLIGHT_BODY_BYTES/);
+  });
+});
+
+describe('SSM_CA_CERT', () => {
+  let dir: string;
+  const file = (name: string, text: string): string => {
+    const at = path.join(dir, name);
+    writeFileSync(at, text);
+    return at;
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'config-spec-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads every certificate of a PEM bundle at start; unset trusts node\'s roots only', async () => {
+    const [one, two] = await Promise.all([makeServerPki(['a.example']), makeServerPki(['b.example'])]);
+    const bundle = file('bundle.pem', `# private CAs\n${one.caPem}\n${two.caPem}`);
+    expect(loadConfig({ ...base, SSM_CA_CERT: bundle }).ssmCaCert).toEqual({ path: bundle, certificates: [one.caPem.trim(), two.caPem.trim()] });
+    expect(loadConfig(base).ssmCaCert).toBeUndefined();
+  });
+
+  it('refuses a file it cannot read, naming the variable and the path', () => {
+    const missing = path.join(dir, 'missing.pem');
+    expect(() => loadConfig({ ...base, SSM_CA_CERT: missing })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, SSM_CA_CERT: missing })).toThrow(`SSM_CA_CERT: cannot read ${missing} (ENOENT)`);
+  });
+
+  it('refuses a file without a PEM certificate, or with a broken one, naming the variable', async () => {
+    const { keyPem } = await makeServerPki(['a.example']);
+    expect(() => loadConfig({ ...base, SSM_CA_CERT: file('key.pem', keyPem) })).toThrow(/^SSM_CA_CERT: .*key\.pem holds no PEM certificate/);
+    const broken = file('broken.pem', '-----BEGIN CERTIFICATE-----\nTUlJQm9ndXM=\n-----END CERTIFICATE-----\n');
+    expect(() => loadConfig({ ...base, SSM_CA_CERT: broken })).toThrow(/^SSM_CA_CERT: .*broken\.pem certificate 1 of 1 is not a valid X\.509 certificate/);
   });
 });

@@ -1,7 +1,9 @@
 import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { MAX_FILE_BYTES } from './common/upload';
+import { pemCertificates } from './ssm/tls-trust';
 
 /**
  * Every environment variable the server reads, parsed and validated in one place.
@@ -46,6 +48,8 @@ const envSchema = z.object({
   SECRETS_KEY: optionalString,
   SSM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   SSM_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  // Path of a PEM file or bundle trusted for license-server HTTPS besides node's roots (a private CA).
+  SSM_CA_CERT: optionalString,
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
   MAX_QUERY_ALIASES: z.coerce.number().int().min(1).max(1000).default(30),
   MAX_QUERY_COST: z.coerce.number().int().min(10).default(50_000),
@@ -121,6 +125,8 @@ export interface Config {
   rateLimits: { perSubjectPerMinute: number; perTenantPerMinute: number };
   ssmTimeoutMs: number;
   ssmRetries: number;
+  /** SSM_CA_CERT: certificates trusted for license-server HTTPS besides node's roots, read at start. */
+  ssmCaCert?: { path: string; certificates: string[] };
   syncTickCron: string;
   /** Liveness of RUNNING syncs (modules/sync/sync.service.ts). */
   syncRuns: { heartbeatMs: number; abandonedAfterMs: number };
@@ -225,6 +231,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: { perSubjectPerMinute: env.RATE_LIMIT_SUBJECT_PER_MINUTE, perTenantPerMinute: env.RATE_LIMIT_TENANT_PER_MINUTE },
     ssmTimeoutMs: env.SSM_TIMEOUT_MS,
     ssmRetries: env.SSM_RETRIES,
+    ssmCaCert: env.SSM_CA_CERT === undefined ? undefined : caBundle(env.SSM_CA_CERT),
     syncTickCron: env.SYNC_TICK_CRON,
     alertSubscribers: { maxPending: env.ALERT_SUBSCRIBER_MAX_PENDING, stallMs: env.ALERT_SUBSCRIBER_STALL_MS },
     syncRuns: { heartbeatMs: env.SYNC_HEARTBEAT_MS, abandonedAfterMs: env.SYNC_ABANDONED_AFTER_MS },
@@ -239,6 +246,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
             lane: { perKey: env.HEAVY_PER_KEY, queuePerKey: env.HEAVY_QUEUE_PER_KEY, total: env.HEAVY_TOTAL },
           },
   };
+}
+
+/** SSM_CA_CERT's certificates; a file that cannot be read or holds no valid certificate stops start-up. */
+function caBundle(file: string): { path: string; certificates: string[] } {
+  const resolved = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(resolved, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`SSM_CA_CERT: cannot read ${resolved} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    return { path: resolved, certificates: pemCertificates(text) };
+  } catch (err) {
+    throw new ConfigError(`SSM_CA_CERT: ${resolved} ${(err as Error).message}`);
+  }
 }
 
 function publicKeyConfig(pem: string, privatePem: string | undefined): JwtKeyConfig {

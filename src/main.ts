@@ -62,6 +62,9 @@ async function main(): Promise<void> {
     { url: server.url, startupMs: Date.now() - startedAt, database: db.embedded ? 'embedded' : 'DATABASE_URL' },
     `SD-WAN License Manager listening on ${server.url}`,
   );
+  if (config.ssmCaCert) {
+    log.info({ ssmCaCert: config.ssmCaCert.path, certificates: config.ssmCaCert.certificates.length }, 'license-server HTTPS trusts the system roots and SSM_CA_CERT');
+  }
   if (!config.isProduction && !config.jwt.key) {
     process.stdout.write(
       `\n  GraphQL: ${server.url}\n  Get a token:  npm run token -- --role PROVIDER_ADMIN\n` +

@@ -491,7 +491,7 @@ describe('license server sync', () => {
         const run = await synchronize(server, tenant.admin);
 
         expect(run.status).toBe('FAILED');
-        expect(run.errorMessage).toContain(`through proxy ${new URL(proxy.url).host}`);
+        expect(run.errorMessage).toContain(`the proxy ${new URL(proxy.url).host} refused the credentials (407)`);
         expect(run.errorMessage).not.toContain('wrong-password');
         expect(proxy.refused).toBeGreaterThan(0);
         expect(sim.state.requests.length).toBe(requestsBefore);

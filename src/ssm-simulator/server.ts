@@ -21,6 +21,7 @@
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
@@ -41,6 +42,7 @@ import {
   type SimulatorState,
   type SimVirtualAccount,
 } from './state';
+import { makeServerPki } from './tls';
 
 export interface SimulatorOptions extends SeedOptions {
   /** 0 picks a free port. */
@@ -52,6 +54,11 @@ export interface SimulatorOptions extends SeedOptions {
   /** Default derived from the seed (seedCredentials). */
   clientId?: string;
   clientSecret?: string;
+  /**
+   * Serve HTTPS. Without certPem/keyPem a private CA is made at start and signs a certificate for
+   * `names` (default: localhost, 127.0.0.1, ::1 and the host); the handle's `caPem` is that CA.
+   */
+  tls?: { certPem?: string; keyPem?: string; names?: string[] };
   /** Lifetime of issued tokens; default 3600. */
   tokenTtlSeconds?: number;
   /** First license summary serial is this + 1. Default: Unix time in seconds at start, so a restarted
@@ -61,9 +68,11 @@ export interface SimulatorOptions extends SeedOptions {
 }
 
 export interface SimulatorHandle {
-  /** e.g. http://127.0.0.1:41234 (no trailing slash). */
+  /** e.g. http://127.0.0.1:41234 or https://127.0.0.1:41234 (no trailing slash). */
   url: string;
   port: number;
+  /** With `tls` and a generated certificate: the private CA that signed it (PEM), for clients to trust. */
+  caPem?: string;
   clientId: string;
   clientSecret: string;
   /** The simulator's signing key, SPKI PEM: what the product must trust for its files. */
@@ -450,7 +459,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     await api(req, res, path, url.searchParams);
   }
 
-  const server = http.createServer((req, res) => {
+  const tls = await tlsOptions(options);
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) {
         if (!res.headersSent) sendJson(res, err.status, { error: err.code, message: err.message });
@@ -460,7 +470,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (!res.headersSent) sendJson(res, 500, { error: 'INTERNAL', message: 'internal error' });
       else res.destroy();
     });
-  });
+  };
+  const server = tls ? https.createServer({ cert: tls.certPem, key: tls.keyPem }, onRequest) : http.createServer(onRequest);
   server.headersTimeout = 30_000;
   server.requestTimeout = 300_000;
 
@@ -473,12 +484,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
   log.info({ url, keyId }, 'ssm simulator listening');
 
   return {
     url,
     port: address.port,
+    caPem: tls?.caPem,
     clientId,
     clientSecret,
     publicKeyPem,
@@ -494,4 +506,18 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The certificate and key to serve HTTPS with: the given ones, or made at start under a new private CA. */
+async function tlsOptions(options: SimulatorOptions): Promise<{ certPem: string; keyPem: string; caPem?: string } | undefined> {
+  if (!options.tls) return undefined;
+  const { certPem, keyPem, names } = options.tls;
+  if (certPem !== undefined || keyPem !== undefined) {
+    if (certPem === undefined || keyPem === undefined) throw new Error('simulator tls: give both certPem and keyPem, or neither');
+    return { certPem, keyPem };
+  }
+  const host = options.host ?? '127.0.0.1';
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const defaults = ['localhost', '127.0.0.1', '::1', ...(wildcard ? [] : [host])];
+  return makeServerPki([...new Set(names ?? defaults)]);
 }

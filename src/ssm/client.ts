@@ -8,7 +8,11 @@
  *   timeouts, 5xx and 429 are retried `retries` times with exponential backoff (`backoffMs`, x2 each
  *   time, with jitter); other 4xx are final at once: retrying cannot fix them.
  * - With `proxyUrl` (http://[user:pass@]host:port) all traffic, token requests included, goes through
- *   that HTTP proxy (CONNECT tunnel, also for http:// servers).
+ *   that HTTP proxy (CONNECT tunnel, also for http:// servers). A proxy that refuses the credentials
+ *   (407) fails at once, naming the proxy.
+ * - HTTPS is verified against node's roots plus `extraCa` (SSM_CA_CERT), directly and inside the proxy's
+ *   tunnel; there is no way to turn verification off. A certificate that does not verify fails at once
+ *   with a message naming the server's host and the reason.
  * - Failures are `SsmError`s whose message names the method and URL path, never the client secret,
  *   the token or proxy credentials.
  *
@@ -23,6 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher, fetch, ProxyAgent } from 'undici';
 import { z } from 'zod';
 import type { Logger } from '../logger';
+import { certificateProblem, trustedRoots } from './tls-trust';
 import {
   type LicenseLine,
   LicenseLineSchema,
@@ -38,8 +43,10 @@ export type SsmErrorCode =
   | 'UNAUTHORIZED'
   /** 404: unknown smart account or virtual account. */
   | 'NOT_FOUND'
-  /** Network error, 5xx or 429 after every retry. */
+  /** Network error, 5xx or 429 after every retry; or the proxy refused its credentials or the tunnel. */
   | 'UNAVAILABLE'
+  /** The server's certificate does not verify (untrusted chain, expired, or not for this host). */
+  | 'UNTRUSTED_CERTIFICATE'
   /** No complete answer within timeoutMs, on every attempt. */
   | 'TIMEOUT'
   /** An answer this client cannot use: another 4xx, malformed JSON, fields that fail validation. */
@@ -64,6 +71,8 @@ export interface SsmClientOptions {
   clientSecret: string;
   /** http://[user:pass@]proxy:port; all license-server traffic goes through it when set. */
   proxyUrl?: string;
+  /** PEM certificates trusted for HTTPS besides node's roots (SSM_CA_CERT), directly and through the proxy. */
+  extraCa?: readonly string[];
   /** Per attempt, response body included. Default 10000. */
   timeoutMs?: number;
   /** Retries after the first attempt on transient failures. Default 3. */
@@ -192,8 +201,9 @@ export class SsmClient {
   private readonly maxResponseBytes: number;
   private readonly dispatcher: Dispatcher;
   private readonly logger?: Logger;
-  /** `host:port` of the proxy, for error messages (never its credentials). */
-  private readonly proxyHost?: string;
+  /** The proxy, for error messages: `host:port` and whether credentials were given (never the credentials). */
+  private readonly proxy?: { host: string; withCredentials: boolean };
+  private readonly extraCaConfigured: boolean;
   private token: CachedToken | null = null;
   private tokenRequest: Promise<string> | null = null;
 
@@ -220,6 +230,9 @@ export class SsmClient {
     if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) throw new Error('SsmClient: timeoutMs must be positive');
     if (!Number.isInteger(this.retries) || this.retries < 0) throw new Error('SsmClient: retries must be a non-negative integer');
     if (!Number.isFinite(this.backoffMs) || this.backoffMs < 0) throw new Error('SsmClient: backoffMs must not be negative');
+    this.extraCaConfigured = (options.extraCa?.length ?? 0) > 0;
+    // Giving `ca` replaces node's roots; without extra certificates the defaults stay untouched.
+    const tlsTrust = this.extraCaConfigured ? { ca: trustedRoots(options.extraCa ?? []) } : {};
     if (options.proxyUrl !== undefined && options.proxyUrl !== '') {
       let proxy: URL;
       try {
@@ -228,11 +241,17 @@ export class SsmClient {
         throw new Error(`SsmClient: proxyUrl ${JSON.stringify(redactUrl(options.proxyUrl))} is not a URL`);
       }
       if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') throw new Error('SsmClient: proxyUrl must be http(s)');
-      this.proxyHost = proxy.host;
+      this.proxy = { host: proxy.host, withCredentials: proxy.username !== '' };
       // Credentials in the URL become a Proxy-Authorization: Basic header (undici does that from the URI).
-      this.dispatcher = new ProxyAgent({ uri: proxy.toString(), connect: { timeout: this.timeoutMs } });
+      // requestTls: the license server's TLS inside the CONNECT tunnel; proxyTls: an https:// proxy's own.
+      this.dispatcher = new ProxyAgent({
+        uri: proxy.toString(),
+        connect: { timeout: this.timeoutMs },
+        requestTls: { timeout: this.timeoutMs, ...tlsTrust },
+        proxyTls: { timeout: this.timeoutMs, ...tlsTrust },
+      });
     } else {
-      this.dispatcher = new Agent({ connect: { timeout: this.timeoutMs } });
+      this.dispatcher = new Agent({ connect: { timeout: this.timeoutMs, ...tlsTrust } });
     }
   }
 
@@ -442,11 +461,45 @@ export class SsmClient {
     } catch (err) {
       if (err instanceof AttemptError || err instanceof SsmError) throw err;
       if (controller.signal.aborted) throw new AttemptError('TIMEOUT', `${what}: no answer within ${this.timeoutMs} ms`, true);
-      const via = this.proxyHost === undefined ? '' : ` (through proxy ${this.proxyHost})`;
-      throw new AttemptError('UNAVAILABLE', `${what}: ${causeMessage(err)}${via}`, true);
+      throw this.connectionFailure(what, err);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** A request that got no HTTP answer from the license server: a certificate, the proxy, or the network. */
+  private connectionFailure(what: string, err: unknown): AttemptError {
+    const via = this.proxy === undefined ? '' : ` (through proxy ${this.proxy.host})`;
+    const certificate = certificateProblem(err);
+    if (certificate) {
+      const trust = this.extraCaConfigured ? 'the system roots and SSM_CA_CERT' : 'the system roots (SSM_CA_CERT is not set)';
+      const problem =
+        certificate.kind === 'untrusted'
+          ? `presented a certificate that does not verify against ${trust}`
+          : `presented a certificate that is not valid for ${this.baseUrl.hostname}`;
+      // Retrying cannot make a certificate trusted.
+      return new AttemptError('UNTRUSTED_CERTIFICATE', `${what}: the license server ${this.serverHost()} ${problem}: ${certificate.reason}${via}`, false);
+    }
+    const message = causeMessage(err);
+    const proxyStatus = this.proxy === undefined ? undefined : /Proxy response \((\d{3})\)|\((407)\)/.exec(message);
+    if (this.proxy !== undefined && proxyStatus) {
+      const status = Number(proxyStatus[1] ?? proxyStatus[2]);
+      // 407 is the standard answer; some proxies (tinyproxy 1.11) answer a CONNECT without valid credentials with 401.
+      if (status === 407 || status === 401) {
+        const refusal = this.proxy.withCredentials
+          ? `refused the credentials (${status})`
+          : `asks for credentials (${status}): set proxyUsername and proxyPassword`;
+        return new AttemptError('UNAVAILABLE', `${what}: the proxy ${this.proxy.host} ${refusal}`, false);
+      }
+      // No `status` on these errors: it is the proxy's, not the license server's (a 403 is not a refused client).
+      return new AttemptError('UNAVAILABLE', `${what}: the proxy ${this.proxy.host} refused the tunnel to ${this.serverHost()} (HTTP ${status})`, status >= 500);
+    }
+    return new AttemptError('UNAVAILABLE', `${what}: ${message}${via}`, true);
+  }
+
+  /** `host:port` of the license server, the port spelled out even when it is the default. */
+  private serverHost(): string {
+    return `${this.baseUrl.hostname}:${this.baseUrl.port || (this.baseUrl.protocol === 'https:' ? '443' : '80')}`;
   }
 
   private async readBody(stream: AsyncIterable<Uint8Array> | null, what: string): Promise<Buffer> {

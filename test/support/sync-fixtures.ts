@@ -16,7 +16,7 @@ import { secretBoxFor } from '../../src/common/secrets';
 import type { LicenseLine } from '../../src/ssm/files/formats';
 import type { SimulatorHandle } from '../../src/ssm-simulator/server';
 import type { SimSmartAccount } from '../../src/ssm-simulator/state';
-import { gqlData } from './assignment-fixtures';
+import { type AccountTenant, gqlData } from './assignment-fixtures';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET, type TestServer } from './harness';
 
 export type SyncModeName = 'ONLINE' | 'ON_PREM' | 'OFFLINE';
@@ -265,4 +265,24 @@ export function runtimeFor(server: TestServer, env: Record<string, string>): App
     ...env,
   });
   return { ...server.runtime, config, secrets: secretBoxFor(config) };
+}
+
+const CONFIGURE_FROM_SERVER = `mutation($input: ConfigureSmartAccountInput!) {
+  configureSmartAccount(input: $input) { id virtualAccounts { id externalId } }
+}`;
+const MANAGE_VAS = 'mutation($input: SetManagedVirtualAccountsInput!) { setManagedVirtualAccounts(input: $input) { id } }';
+
+/**
+ * The tenant admin takes the smart account from the configured license server and manages the named
+ * virtual accounts (by external id); `tenant.va` is filled in.
+ */
+export async function adoptServerAccount(server: TestServer, tenant: AccountTenant, accountId: string, managed: string[]): Promise<void> {
+  const data = await gqlData<{ configureSmartAccount: { virtualAccounts: { id: string; externalId: string }[] } }>(
+    server,
+    CONFIGURE_FROM_SERVER,
+    { input: { accountId, fetchFromServer: true } },
+    tenant.admin,
+  );
+  tenant.va = Object.fromEntries(data.configureSmartAccount.virtualAccounts.map((v) => [v.externalId, v.id]));
+  await gqlData(server, MANAGE_VAS, { input: { virtualAccountIds: managed.map((id) => tenant.va[id]) } }, tenant.admin);
 }

@@ -181,6 +181,7 @@ export function clientFor(ctx: RequestContext, settings: SettingsRow): SsmClient
     clientId: settings.client_id,
     clientSecret: ctx.app.secrets.open(settings.client_secret_enc),
     proxyUrl,
+    extraCa: ctx.app.config.ssmCaCert?.certificates,
     timeoutMs: ctx.app.config.ssmTimeoutMs,
     retries: ctx.app.config.ssmRetries,
     logger: ctx.log,
