@@ -80,6 +80,10 @@ const envSchema = z.object({
   HEAVY_PER_KEY: z.coerce.number().int().min(1).max(100).default(1),
   HEAVY_QUEUE_PER_KEY: z.coerce.number().int().min(0).max(10_000).default(4),
   HEAVY_TOTAL: z.coerce.number().int().min(1).max(1000).default(2),
+  // GET /metrics (server/metrics.ts): a bearer token on the main port, and/or a listener of its own on
+  // 127.0.0.1. With neither, production answers /metrics with 404; development and test serve it open.
+  METRICS_TOKEN: optionalString,
+  METRICS_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).optional()),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -140,7 +144,23 @@ export interface Config {
   };
   /** Bounds of one licenseAlerts subscriber's queue (see modules/alerts/alert-delivery.ts). */
   alertSubscribers: { maxPending: number; stallMs: number };
+  metrics: MetricsConfig;
 }
+
+/** Where GET /metrics is served (server/metrics.ts). */
+export interface MetricsConfig {
+  /**
+   * The main port: `token` (METRICS_TOKEN as a bearer token), `open` (development and test without
+   * METRICS_TOKEN or METRICS_PORT) or `off` (404: production without a token, or METRICS_PORT alone).
+   */
+  mainPort: 'token' | 'open' | 'off';
+  token?: string;
+  /** A listener of its own on 127.0.0.1 serving /metrics only, without a token (0: any free port). */
+  port?: number;
+}
+
+/** A guessable metrics token would let anyone read the instance's load: at least this long. */
+const METRICS_TOKEN_MIN_LENGTH = 16;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -198,6 +218,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('NODE_ENV=production requires DATABASE_URL (the embedded database is for development)');
   }
 
+  const metrics = metricsConfig(env, isProduction);
+
   return {
     env: env.NODE_ENV,
     isProduction,
@@ -235,6 +257,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     syncTickCron: env.SYNC_TICK_CRON,
     alertSubscribers: { maxPending: env.ALERT_SUBSCRIBER_MAX_PENDING, stallMs: env.ALERT_SUBSCRIBER_STALL_MS },
     syncRuns: { heartbeatMs: env.SYNC_HEARTBEAT_MS, abandonedAfterMs: env.SYNC_ABANDONED_AFTER_MS },
+    metrics,
     costLimits:
       env.COST_LIMITS === 'off'
         ? undefined
@@ -262,6 +285,18 @@ function caBundle(file: string): { path: string; certificates: string[] } {
   } catch (err) {
     throw new ConfigError(`SSM_CA_CERT: ${resolved} ${(err as Error).message}`);
   }
+}
+
+function metricsConfig(env: Env, isProduction: boolean): MetricsConfig {
+  const token = env.METRICS_TOKEN;
+  if (token !== undefined && token.length < METRICS_TOKEN_MIN_LENGTH) {
+    throw new ConfigError(`METRICS_TOKEN must be at least ${METRICS_TOKEN_MIN_LENGTH} characters long`);
+  }
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+    throw new ConfigError(`METRICS_PORT (${env.METRICS_PORT}) must differ from PORT: it is a listener of its own on 127.0.0.1`);
+  }
+  const mainPort = token ? 'token' : env.METRICS_PORT !== undefined || isProduction ? 'off' : 'open';
+  return { mainPort, token, port: env.METRICS_PORT };
 }
 
 function publicKeyConfig(pem: string, privatePem: string | undefined): JwtKeyConfig {

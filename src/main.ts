@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { pretty: config.env === 'development' && process.stdout.isTTY === true });
   const resources: { db?: Database; server?: RunningServer } = {};
 
   // Signal handlers come first: a SIGTERM that arrives while the database is still starting waits

@@ -13,7 +13,23 @@ export interface Database {
   embedded?: EmbeddedPostgresHandle;
   /** Database reachable as the app role and every known migration applied. */
   isReady(): Promise<boolean>;
+  /** The application connection pool now (metrics). */
+  poolStats(): PoolStats;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  inUse: number;
+  idle: number;
+  /** Acquisitions waiting for a connection. */
+  waiting: number;
+}
+
+/** The part of knex's pool (tarn) that tells how it is used. */
+interface TarnPool {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
 }
 
 /**
@@ -47,6 +63,10 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
         } catch {
           return false;
         }
+      },
+      poolStats() {
+        const pool = (orm.em.getConnection().getKnex().client as { pool?: TarnPool }).pool;
+        return pool ? { inUse: pool.numUsed(), idle: pool.numFree(), waiting: pool.numPendingAcquires() } : { inUse: 0, idle: 0, waiting: 0 };
       },
       async close() {
         await orm.close(true);

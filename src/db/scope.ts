@@ -1,4 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import type pg from 'pg';
 import { isProviderRole } from '../auth/roles';
 import type { RequestContext } from '../common/context';
 import { InvariantError } from '../common/errors';
@@ -43,6 +44,8 @@ export class RequestScope {
   private opened?: Promise<EntityManager>;
   private active = 0;
   private idle: (() => void)[] = [];
+  /** Puts the connection's own query method back once the transaction has ended. */
+  private ungate?: () => void;
 
   constructor(
     private readonly root: EntityManager,
@@ -81,6 +84,9 @@ export class RequestScope {
       await em.commit();
     } catch {
       await em.rollback().catch(() => undefined);
+    } finally {
+      this.ungate?.();
+      this.ungate = undefined;
     }
   }
 
@@ -88,13 +94,56 @@ export class RequestScope {
     const em = this.root.fork();
     await em.begin();
     try {
+      const trx = em.getTransactionContext<Knex.Transaction>();
+      if (!trx) throw new InvariantError('a request scope began a transaction but has no transaction context');
+      this.ungate = oneStatementAtATime((await trx.client.acquireConnection()) as pg.ClientBase);
       await em.execute(SCOPE_SQL, this.params(), 'get');
     } catch (err) {
       await em.rollback().catch(() => undefined);
+      this.ungate?.();
+      this.ungate = undefined;
       throw err;
     }
     return em;
   }
+}
+
+type QueryCallback = (err: Error | null, result: unknown) => void;
+
+/**
+ * The resolvers of one query operation load concurrently and share the scope's one connection, so
+ * their statements would reach pg's Client while another is executing; pg then queues them itself,
+ * which it deprecates (pg@9 drops it). This gate issues them to the connection one at a time, in the
+ * order they were asked for: the same order and the same round trips as pg's own queue. Whole
+ * resolver calls are not serialized, since one may wait on a DataLoader batch run by another.
+ * Returns the function that removes the gate (when the transaction has ended).
+ */
+function oneStatementAtATime(connection: pg.ClientBase): () => void {
+  const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
+  let tail: Promise<unknown> = Promise.resolve();
+  const gated = (...args: unknown[]): unknown => {
+    const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as QueryCallback) : undefined;
+    if (!callback) {
+      const result = tail.then(() => query(...args));
+      tail = result.catch(() => undefined);
+      return result;
+    }
+    // Callback form, as knex calls it.
+    tail = tail.then(
+      () =>
+        new Promise<void>((release) => {
+          query(...args, (err: Error | null, result: unknown) => {
+            release();
+            callback(err, result);
+          });
+        }),
+    );
+    return undefined;
+  };
+  Object.assign(connection, { query: gated });
+  return () => {
+    if (connection.query === (gated as unknown)) delete (connection as { query?: unknown }).query;
+  };
 }
 
 /** The request scope of an HTTP request's context (see RequestScope). */

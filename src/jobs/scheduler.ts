@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
-import { Role } from '../auth/roles';
-import { createViewer } from '../auth/viewer';
 import type { AppRuntime, RequestContext } from '../common/context';
+import { systemContext as providerScope } from '../common/system-context';
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
 import { allTenantIds, evaluateTenant } from '../modules/alerts/alert.service';
@@ -12,6 +10,7 @@ import { dueTenants, synchronizeLicenses } from '../modules/sync/sync.service';
 export const TICK_QUEUE = 'license-sync-tick';
 export const SYNC_QUEUE = 'license-sync';
 export const ALERTS_QUEUE = 'alerts-evaluate';
+const QUEUES = [TICK_QUEUE, SYNC_QUEUE, ALERTS_QUEUE] as const;
 const ALERTS_CRON = '0 * * * *';
 const SYSTEM_SUBJECT = 'system:scheduler';
 
@@ -20,6 +19,8 @@ export interface Scheduler {
   tick(): Promise<number>;
   /** Runs the hourly alert evaluation now, for every tenant; returns how many were evaluated. */
   evaluateAlerts(): Promise<number>;
+  /** Jobs waiting in each queue (created or retrying, not yet picked up), by queue name. */
+  queueSizes(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -45,14 +46,7 @@ export async function startScheduler(opts: {
   await boss.createQueue(SYNC_QUEUE, { name: SYNC_QUEUE, policy: 'stately', retryLimit: 0 });
   await boss.createQueue(ALERTS_QUEUE, { name: ALERTS_QUEUE, policy: 'singleton' });
 
-  const systemContext = (): RequestContext => ({
-    viewer: createViewer(SYSTEM_SUBJECT, Role.PROVIDER_OPERATOR, null, Math.floor(Date.now() / 1000) + 3600),
-    em: db.orm.em.fork(),
-    requestId: randomUUID(),
-    log,
-    app: runtime,
-    memo: new Map(),
-  });
+  const systemContext = (): RequestContext => providerScope({ subject: SYSTEM_SUBJECT, root: db.orm.em, runtime, log });
 
   const evaluateAll = async (): Promise<number> => {
     const ctx = systemContext();
@@ -91,6 +85,11 @@ export async function startScheduler(opts: {
   return {
     tick,
     evaluateAlerts: evaluateAll,
+    async queueSizes() {
+      const sizes: Record<string, number> = {};
+      for (const queue of QUEUES) sizes[queue] = await boss.getQueueSize(queue);
+      return sizes;
+    },
     async stop() {
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
     },

@@ -25,6 +25,10 @@ import { CostGuard, type Admission, type CostReport } from './cost-guard';
 import { RateLimits } from './rate-limit';
 import { debugRoutes } from './debug-hooks';
 import { createHttpServer } from './http';
+import { metricsRoute, ServerMetrics, startMetricsListener, type OperationType } from './metrics';
+import { systemContext } from '../common/system-context';
+import { activeAlertsByKind } from '../modules/alerts/alert.service';
+import { syncRunCounts } from '../modules/sync/sync.service';
 import { getSchema } from './schema';
 import { attachWebSocketServer } from './ws';
 
@@ -37,6 +41,8 @@ export interface RunningServer {
   bodyBudget: BodyBudget;
   /** Present when SCHEDULER_ENABLED: scheduled sync on pg-boss. */
   scheduler?: Scheduler;
+  /** The METRICS_PORT listener's URL (127.0.0.1), when configured. */
+  metricsUrl?: string;
   /** Per-connection state this instance holds: all back to zero once every client has gone. */
   stats(): ServerStats;
   /** Stop accepting, drain in-flight requests, close sockets. The database is closed by its owner. */
@@ -80,6 +86,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   const admissions = new WeakMap<RequestContext, Admission>();
   const refusals = new WeakMap<RequestContext, CostReport>();
   const bodyBudget = new BodyBudget(config.inflightBodyBytes);
+  const metrics = new ServerMetrics(log);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     validationRules: limitRules(config.queryLimits),
@@ -93,6 +100,20 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     plugins: [
       // No HTTP caching of GraphQL answers (they are per token); the default plugin would hook every field.
       ApolloServerPluginCacheControlDisabled(),
+      {
+        async requestDidStart() {
+          const startedAt = performance.now();
+          return {
+            async willSendResponse({ request, operation }) {
+              const type: OperationType = operation?.operation ?? 'unknown';
+              metrics.observeOperation('http', type, operation?.name?.value ?? request.operationName, (performance.now() - startedAt) / 1000);
+            },
+            async didEncounterErrors({ errors }) {
+              metrics.countErrors('http', errors);
+            },
+          };
+        },
+      },
       {
         async requestDidStart() {
           return {
@@ -154,6 +175,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     },
     // Requests arrive only after listen(), by which time `ws` below is attached.
     debugRoutes: debugRoutes({ verifier, stats: () => stats() }),
+    metricsRoute: metricsRoute(metrics, config.metrics, log),
   });
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }));
   await apollo.start();
@@ -166,6 +188,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     maxPayloadBytes: config.maxBodyBytes,
     rateLimits,
     costGuard,
+    metrics,
     log,
     contextFor: (v, id, connection) => contextFor(v, id, undefined, connection),
   });
@@ -185,16 +208,29 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     alerts: existingAlertDelivery(runtime)?.stats() ?? { subscribers: 0, pendingEvents: 0, queuedAlerts: 0, listening: false },
     alertBusListeners: runtime.alerts.listenerCount(),
   });
+  const metricsContext = () => systemContext({ subject: 'system:metrics', root: db.orm.em, runtime, log });
+  metrics.watch({
+    webSocketClients: () => ws.clients(),
+    alertSubscribers: () => stats().alerts.subscribers,
+    heavyLane: costGuard && (() => costGuard.stats()),
+    dbPool: () => db.poolStats(),
+    activeAlerts: () => activeAlertsByKind(metricsContext()),
+    syncRuns: () => syncRunCounts(metricsContext()),
+    jobBacklog: scheduler && (() => scheduler.queueSizes()),
+  });
+  const metricsListener = await startMetricsListener(metrics, config.metrics, log);
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return {
     url: `http://${host}:${port}/graphql`,
     httpServer,
     scheduler,
+    metricsUrl: metricsListener?.url,
     runtime,
     stats,
     bodyBudget,
     async close() {
+      await metricsListener?.close();
       await scheduler?.stop();
       await ws.close();
       await apollo.stop();

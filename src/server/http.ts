@@ -13,6 +13,7 @@ import { findNul } from '../common/nul';
 import { usageReportFile } from '../modules/sync/offline.service';
 import type { Logger } from '../logger';
 import type { BodyBudget } from './body-budget';
+import { METRICS_PATH } from './metrics';
 import { BodyError, readMultipartOperations } from './multipart';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -43,11 +44,13 @@ export interface HttpDeps {
   contextFor: (req: Req, viewer: Viewer) => RequestContext;
   /** `--expose-gc` only (src/server/debug-hooks.ts): answers its own routes and returns true. */
   debugRoutes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+  /** GET /metrics on this port (server/metrics.ts); absent: 404 like any unknown route. */
+  metricsRoute?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /**
  * The HTTP layer: plain node:http (Apollo's own standalone path, measured faster than express5 here)
- * serving /graphql, /healthz and /readyz. CORS uses the library Apollo's standalone server uses;
+ * serving /graphql, /healthz, /readyz and, when configured, /metrics. CORS uses the library Apollo's standalone server uses;
  * errors before GraphQL execution are answered in GraphQL's error shape.
  *
  * A /graphql request is admitted from its headers before a byte of its body is read: token and rate
@@ -94,6 +97,10 @@ export function createHttpServer(deps: HttpDeps): http.Server {
         req.log?.error({ err: e }, 'file download failed');
         if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
       });
+      return;
+    }
+    if (path === METRICS_PATH && deps.metricsRoute) {
+      deps.metricsRoute(req, res);
       return;
     }
     if (path !== GRAPHQL_PATH) {

@@ -25,6 +25,7 @@ import { formatError } from './errors';
 import { GRAPHQL_PATH } from './http';
 import type { Admission, CostGuard } from './cost-guard';
 import { assertCost, limitRules, operationCost, type QueryLimits } from './limits';
+import type { ServerMetrics } from './metrics';
 import type { RateLimits } from './rate-limit';
 
 /** graphql-ws close code for a refused or expired token (the protocol's "Forbidden"). */
@@ -45,6 +46,8 @@ export interface WsDeps {
   rateLimits: RateLimits;
   /** Cost budgets and the heavy lane, as over HTTP; absent when COST_LIMITS=off. */
   costGuard?: CostGuard;
+  /** Operation durations and error codes, as Apollo's plugin records them over HTTP. */
+  metrics?: ServerMetrics;
   log: Logger;
   contextFor: (viewer: Viewer, requestId: string, connection: RequestContext['connection']) => RequestContext;
 }
@@ -152,9 +155,12 @@ export function attachWebSocketServer(deps: WsDeps): { clients(): number; close(
         return prepared;
       },
       execute: async (args) => {
+        const startedAt = performance.now();
         try {
           return await execute(args);
         } finally {
+          const operation = getOperationAST(args.document, args.operationName);
+          deps.metrics?.observeOperation('ws', operation?.operation ?? 'unknown', operation?.name?.value, (performance.now() - startedAt) / 1000);
           const entry = admissionOf.get(args);
           entry?.admission.release();
           entry?.held.delete(entry.admission);
@@ -164,9 +170,13 @@ export function attachWebSocketServer(deps: WsDeps): { clients(): number; close(
         const cost = admissionOf.get(args)?.admission.cost;
         const withCost = cost ? { ...result, extensions: { ...result.extensions, cost } } : result;
         if (!('errors' in withCost) || !withCost.errors) return withCost;
+        deps.metrics?.countErrors('ws', withCost.errors);
         return { ...withCost, errors: withCost.errors.map((e) => formatWsError(e, deps.log, ctx.extra.viewer)) };
       },
-      onError: (ctx, _id, _payload, errors) => errors.map((e) => formatWsError(e, deps.log, ctx.extra.viewer)),
+      onError: (ctx, _id, _payload, errors) => {
+        deps.metrics?.countErrors('ws', errors);
+        return errors.map((e) => formatWsError(e, deps.log, ctx.extra.viewer));
+      },
     },
     wss,
   );

@@ -37,6 +37,8 @@ export interface TestServer {
   bodyBytesInFlight(): number;
   /** Owner (superuser) URL of this test file's own database. */
   ownerUrl: string;
+  /** The METRICS_PORT listener's URL, when the env asked for one. */
+  metricsUrl?: string;
   graphql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
@@ -97,6 +99,7 @@ export async function startTestServer(options: { env?: Record<string, string>; s
     stats: () => server.stats(),
     bodyBytesInFlight: () => server.bodyBudget.reservedBytes,
     ownerUrl,
+    metricsUrl: server.metricsUrl,
     async graphql(query, variables, token) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (token) headers.authorization = `Bearer ${token}`;

@@ -3,6 +3,7 @@ import type { RequestContext } from '../../common/context';
 import { InvariantError, notFound } from '../../common/errors';
 import { loadById } from '../../common/loaders';
 import { parseIdArg, toGlobalId } from '../../common/global-id';
+import { requireProviderWide } from '../../common/system-context';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
 import { pgArray, sql } from '../../db/sql';
@@ -345,4 +346,10 @@ export function summarizeAlerts(rows: readonly AlertCountRow[]): AlertSummary {
 /** Every tenant id (for the hourly evaluation). */
 export async function allTenantIds(ctx: RequestContext): Promise<string[]> {
   return inScope(ctx, async (em) => (await sql<{ id: string }>(em, 'select id from tenant order by id')).map((r) => r.id));
+}
+
+/** Unresolved alerts of every tenant by kind (metrics): provider scope only, counts and no ids. */
+export async function activeAlertsByKind(ctx: RequestContext): Promise<{ kind: AlertKind; n: number }[]> {
+  requireProviderWide(ctx, 'alert counts');
+  return inScope(ctx, (em) => sql<{ kind: AlertKind; n: number }>(em, 'select kind, count(*)::int as n from alert where resolved_at is null group by 1'));
 }

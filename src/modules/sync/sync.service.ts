@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../common/context';
 import { badInput } from '../../common/errors';
+import { requireProviderWide } from '../../common/system-context';
 import { parseIdArg } from '../../common/global-id';
 import type { Connection, CursorSpec } from '../../common/relay';
 import { newestFirstPage } from '../../db/pages';
@@ -526,3 +527,15 @@ export async function dueTenants(ctx: RequestContext): Promise<string[]> {
   });
 }
 
+
+export interface SyncRunCount {
+  mode: SyncMode;
+  status: SyncRunStatus;
+  n: number;
+}
+
+/** Sync runs of every tenant by mode and status (metrics): provider scope only, counts and no ids. */
+export async function syncRunCounts(ctx: RequestContext): Promise<SyncRunCount[]> {
+  requireProviderWide(ctx, 'sync run counts');
+  return inScope(ctx, (em) => sql<SyncRunCount>(em, 'select mode, status, count(*)::int as n from sync_run group by 1, 2'));
+}
