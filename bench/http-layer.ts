@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
-        viewer: verifier.viewerFromAuthorization(req.headers.authorization),
+        viewer: await verifier.viewerFromAuthorization(req.headers.authorization),
         em: db.orm.em.fork(),
         requestId: 'bench',
         log,

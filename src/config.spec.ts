@@ -66,3 +66,58 @@ describe('SSM_CA_CERT', () => {
     expect(() => loadConfig({ ...base, SSM_CA_CERT: broken })).toThrow(/^SSM_CA_CERT: .*broken\.pem certificate 1 of 1 is not a valid X\.509 certificate/);
   });
 });
+
+describe('identity provider settings', () => {
+  const { JWT_SECRET: _secret, ...noKey } = base;
+  const jwks = { ...noKey, JWT_JWKS_URL: 'https://idp.example/jwks' };
+
+  it('takes JWT_JWKS_URL alone, with a 10-minute cache and a 10-second least refetch interval', () => {
+    expect(loadConfig(jwks).jwt.key).toEqual({ kind: 'jwks', source: { jwksUrl: 'https://idp.example/jwks' }, cacheMs: 600_000, refetchMinMs: 10_000 });
+  });
+
+  it.each([
+    [{ ...jwks, JWT_SECRET: base.JWT_SECRET }, /not JWT_SECRET and JWT_JWKS_URL/],
+    [{ ...jwks, JWT_OIDC_DISCOVERY: 'true', JWT_ISSUER: 'https://idp.example' }, /not JWT_JWKS_URL and JWT_OIDC_DISCOVERY/],
+    [{ ...base, JWT_PUBLIC_KEY: 'x' }, /not JWT_SECRET and JWT_PUBLIC_KEY/],
+  ])('refuses more than one key source (%#)', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('needs JWT_ISSUER, an http(s) URL, for discovery', () => {
+    expect(() => loadConfig({ ...noKey, JWT_OIDC_DISCOVERY: 'true' })).toThrow(/JWT_OIDC_DISCOVERY=true needs JWT_ISSUER/);
+    expect(() => loadConfig({ ...noKey, JWT_OIDC_DISCOVERY: 'true', JWT_ISSUER: 'idp' })).toThrow(/needs JWT_ISSUER to be an http\(s\) URL/);
+    expect(loadConfig({ ...noKey, JWT_OIDC_DISCOVERY: 'true', JWT_ISSUER: 'https://idp.example/realms/x' }).jwt.key).toMatchObject({
+      source: { discoveryIssuer: 'https://idp.example/realms/x' },
+    });
+  });
+
+  it('accepts a JWKS source as the key production requires', () => {
+    const prod = { NODE_ENV: 'production' as const, DATABASE_URL: 'postgres://db/x', SECRETS_KEY: '5'.repeat(64) };
+    expect(() => loadConfig(prod)).toThrow(/requires JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL or JWT_OIDC_DISCOVERY=true/);
+    expect(loadConfig({ ...prod, JWT_JWKS_URL: 'https://idp.example/jwks' }).jwt.key?.kind).toBe('jwks');
+  });
+
+  it('parses JWT_ROLE_MAP, group names with "=" or "/" included', () => {
+    const map = loadConfig({ ...jwks, JWT_ROLE_MAP: ' /lm/admins = PROVIDER_ADMIN, a=b=TENANT_OPERATOR ,' }).jwt.claims.roleMap;
+    expect([...(map ?? [])]).toEqual([
+      ['/lm/admins', 'PROVIDER_ADMIN'],
+      ['a=b', 'TENANT_OPERATOR'],
+    ]);
+  });
+
+  it.each([
+    ['admins', /entry "admins" must look like group=ROLE/],
+    ['=PROVIDER_ADMIN', /must look like group=ROLE/],
+    ['admins=ROOT', /maps "admins" to "ROOT", which is not one of PROVIDER_ADMIN, PROVIDER_OPERATOR/],
+    ['a=TENANT_ADMIN,a=PROVIDER_ADMIN', /maps "a" twice/],
+    [',', /maps no group/],
+  ])('refuses JWT_ROLE_MAP=%s', (value, message) => {
+    expect(() => loadConfig({ ...jwks, JWT_ROLE_MAP: value })).toThrow(message);
+  });
+
+  it('reads the tenant claim by reference only when JWT_TENANT_CLAIM is set', () => {
+    expect(loadConfig(jwks).jwt.claims).toEqual({ roleClaim: 'role', tenantClaim: 'tenantId', tenantByReference: false, roleMap: undefined });
+    expect(loadConfig({ ...jwks, JWT_TENANT_CLAIM: 'org' }).jwt.claims).toMatchObject({ tenantClaim: 'org', tenantByReference: true });
+  });
+});

@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { ALL_ROLES, isRole, type Role } from './auth/roles';
 import { MAX_FILE_BYTES } from './common/upload';
 import { pemCertificates } from './ssm/tls-trust';
 
@@ -35,6 +36,17 @@ const envSchema = z.object({
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: optionalString,
   JWT_CLAIMS_NAMESPACE: optionalString,
+  // Identity providers (auth/jwks.ts, auth/claims.ts; README "Identity provider").
+  JWT_JWKS_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  JWT_OIDC_DISCOVERY: z.enum(['true', 'false']).default('false'),
+  // How long a fetched key set is trusted before it is fetched again (a key removed from the set
+  // stops working this long after its removal at the latest).
+  JWT_JWKS_CACHE_MS: z.coerce.number().int().min(100).default(10 * 60 * 1000),
+  // Least time between two fetches caused by unknown kids, or after a failed fetch.
+  JWT_JWKS_REFETCH_MIN_MS: z.coerce.number().int().min(0).default(10_000),
+  JWT_ROLE_CLAIM: optionalString,
+  JWT_TENANT_CLAIM: optionalString,
+  JWT_ROLE_MAP: optionalString,
   // GraphQL JSON (and each WebSocket message). 4 MiB holds the largest bulk call the API promises
   // (registerDevices of 10,000 devices: ~2 MB); files travel as multipart uploads, which may carry
   // MAX_FILE_BYTES more, and only they need a larger body.
@@ -90,7 +102,21 @@ export type Env = z.infer<typeof envSchema>;
 
 export type JwtKeyConfig =
   | { kind: 'secret'; algorithms: ['HS256']; secret: string; generated: boolean }
-  | { kind: 'public-key'; algorithms: ['RS256'] | ['ES256']; publicKey: string; privateKey?: string };
+  | { kind: 'public-key'; algorithms: ['RS256'] | ['ES256']; publicKey: string; privateKey?: string }
+  /** Keys from a JSON Web Key Set (JWT_JWKS_URL), or from the issuer's discovery document. */
+  | { kind: 'jwks'; source: { jwksUrl: string } | { discoveryIssuer: string }; cacheMs: number; refetchMinMs: number };
+
+/** Where the role and tenant are read from a token, and how IdP group names become roles. */
+export interface ClaimMapping {
+  /** Path of the role claim (auth/claims.ts says how a path is split). Default `role`. */
+  roleClaim: string;
+  /** Path of the tenant claim. Default `tenantId` (a uuid); a configured path also takes a global id or slug. */
+  tenantClaim: string;
+  /** Set by JWT_TENANT_CLAIM: the claim may hold a uuid, a global id or a slug, looked up in the database. */
+  tenantByReference: boolean;
+  /** JWT_ROLE_MAP: IdP value -> role. Unset: role claim values must be role names. */
+  roleMap?: ReadonlyMap<string, Role>;
+}
 
 export interface Config {
   env: Env['NODE_ENV'];
@@ -111,6 +137,7 @@ export interface Config {
     issuer?: string;
     audience?: string;
     claimsNamespace?: string;
+    claims: ClaimMapping;
   };
   /** Largest JSON body (and WebSocket message). */
   maxBodyBytes: number;
@@ -175,11 +202,26 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const env = parsed.data;
   const isProduction = env.NODE_ENV === 'production';
 
-  if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) {
-    throw new ConfigError('set exactly one of JWT_SECRET and JWT_PUBLIC_KEY, not both');
+  const keySettings = [
+    env.JWT_SECRET && 'JWT_SECRET',
+    env.JWT_PUBLIC_KEY && 'JWT_PUBLIC_KEY',
+    env.JWT_JWKS_URL && 'JWT_JWKS_URL',
+    env.JWT_OIDC_DISCOVERY === 'true' && 'JWT_OIDC_DISCOVERY',
+  ].filter(Boolean);
+  if (keySettings.length > 1) {
+    throw new ConfigError(
+      `set exactly one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL and JWT_OIDC_DISCOVERY=true, not ${keySettings.join(' and ')}`,
+    );
   }
   let key: JwtKeyConfig | undefined;
-  if (env.JWT_SECRET) {
+  const jwks = { cacheMs: env.JWT_JWKS_CACHE_MS, refetchMinMs: env.JWT_JWKS_REFETCH_MIN_MS };
+  if (env.JWT_JWKS_URL) {
+    key = { kind: 'jwks', source: { jwksUrl: env.JWT_JWKS_URL }, ...jwks };
+  } else if (env.JWT_OIDC_DISCOVERY === 'true') {
+    if (!env.JWT_ISSUER) throw new ConfigError('JWT_OIDC_DISCOVERY=true needs JWT_ISSUER (the identity provider\'s issuer URL)');
+    if (!/^https?:\/\//.test(env.JWT_ISSUER)) throw new ConfigError('JWT_OIDC_DISCOVERY=true needs JWT_ISSUER to be an http(s) URL');
+    key = { kind: 'jwks', source: { discoveryIssuer: env.JWT_ISSUER }, ...jwks };
+  } else if (env.JWT_SECRET) {
     if (Buffer.byteLength(env.JWT_SECRET, 'utf8') < 32) {
       throw new ConfigError('JWT_SECRET must be at least 32 bytes long');
     }
@@ -187,7 +229,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   } else if (env.JWT_PUBLIC_KEY) {
     key = publicKeyConfig(env.JWT_PUBLIC_KEY, env.JWT_PRIVATE_KEY);
   } else if (isProduction) {
-    throw new ConfigError('NODE_ENV=production requires JWT_SECRET or JWT_PUBLIC_KEY');
+    throw new ConfigError('NODE_ENV=production requires JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL or JWT_OIDC_DISCOVERY=true');
   }
   let secretsKey: Buffer | undefined;
   if (env.SECRETS_KEY) {
@@ -236,6 +278,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       claimsNamespace: env.JWT_CLAIMS_NAMESPACE,
+      claims: {
+        roleClaim: env.JWT_ROLE_CLAIM ?? 'role',
+        tenantClaim: env.JWT_TENANT_CLAIM ?? 'tenantId',
+        tenantByReference: env.JWT_TENANT_CLAIM !== undefined,
+        roleMap: env.JWT_ROLE_MAP === undefined ? undefined : parseRoleMap(env.JWT_ROLE_MAP),
+      },
     },
     maxBodyBytes: env.MAX_BODY_BYTES,
     maxUploadBodyBytes,
@@ -297,6 +345,28 @@ function metricsConfig(env: Env, isProduction: boolean): MetricsConfig {
   }
   const mainPort = token ? 'token' : env.METRICS_PORT !== undefined || isProduction ? 'off' : 'open';
   return { mainPort, token, port: env.METRICS_PORT };
+}
+
+/**
+ * JWT_ROLE_MAP: `group=ROLE` pairs separated by commas, e.g. `admins=PROVIDER_ADMIN,ops=PROVIDER_OPERATOR`.
+ * A group name may itself contain `=` (the last one separates); whitespace around names is ignored.
+ */
+export function parseRoleMap(value: string): ReadonlyMap<string, Role> {
+  const map = new Map<string, Role>();
+  for (const entry of value.split(',')) {
+    if (entry.trim() === '') continue;
+    const sep = entry.lastIndexOf('=');
+    const group = entry.slice(0, Math.max(sep, 0)).trim();
+    const role = entry.slice(sep + 1).trim();
+    if (sep <= 0 || group === '') throw new ConfigError(`JWT_ROLE_MAP entry ${JSON.stringify(entry.trim())} must look like group=ROLE`);
+    if (!isRole(role)) {
+      throw new ConfigError(`JWT_ROLE_MAP maps ${JSON.stringify(group)} to ${JSON.stringify(role)}, which is not one of ${ALL_ROLES.join(', ')}`);
+    }
+    if (map.has(group) && map.get(group) !== role) throw new ConfigError(`JWT_ROLE_MAP maps ${JSON.stringify(group)} twice, to different roles`);
+    map.set(group, role);
+  }
+  if (map.size === 0) throw new ConfigError('JWT_ROLE_MAP is set but maps no group (format: group=ROLE,other=ROLE)');
+  return map;
 }
 
 function publicKeyConfig(pem: string, privatePem: string | undefined): JwtKeyConfig {

@@ -1,8 +1,12 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
-import jwt, { type JwtPayload } from 'jsonwebtoken';
-import type { JwtKeyConfig } from '../config';
+import jwt, { type Algorithm, type JwtPayload } from 'jsonwebtoken';
+import pino from 'pino';
+import type { ClaimMapping, JwtKeyConfig } from '../config';
 import { unauthenticated } from '../common/errors';
-import { isProviderRole, isRole, type Role } from './roles';
+import type { Logger } from '../logger';
+import { claimAt, roleFromClaim } from './claims';
+import { JWKS_ALGORITHMS, JwksKeySource, type VerificationKey } from './jwks';
+import { isProviderRole, type Role } from './roles';
 import { createViewer, type Viewer } from './viewer';
 
 /** Tokens larger than this are refused before any parsing (headers are capped anyway; this is explicit). */
@@ -14,38 +18,74 @@ export interface TokenVerifierOptions {
   issuer?: string;
   audience?: string;
   claimsNamespace?: string;
+  /** Where role and tenant are read (JWT_ROLE_CLAIM, JWT_TENANT_CLAIM, JWT_ROLE_MAP). Default: `role`, `tenantId`. */
+  claims?: ClaimMapping;
+  /**
+   * With a configured tenant claim (`claims.tenantByReference`): the tenant's uuid for a uuid, global
+   * id or slug, or null when no tenant has it.
+   */
+  resolveTenant?: (reference: string) => Promise<string | null>;
   /** Seconds of clock skew tolerated for exp/nbf. */
   clockToleranceSec?: number;
+  /** Logs key-set fetch failures (JWKS mode). */
+  log?: Logger;
 }
+
+const DEFAULT_CLAIMS: ClaimMapping = { roleClaim: 'role', tenantClaim: 'tenantId', tenantByReference: false };
 
 /** Verifies bearer tokens (DESIGN.md "JWT contract") and turns them into an immutable Viewer. */
 export class TokenVerifier {
-  private readonly verifyKey: KeyObject;
+  /** The one key of JWT_SECRET / JWT_PUBLIC_KEY mode. */
+  private readonly staticKey?: VerificationKey;
+  /** The identity provider's keys in JWKS mode. */
+  private readonly keySource?: JwksKeySource;
+  private readonly claims: ClaimMapping;
 
   constructor(private readonly options: TokenVerifierOptions) {
-    // A KeyObject made once: given a string, jsonwebtoken re-creates the key on every verify (and
-    // for a secret first tries, and fails, to read it as a public key), a measurable cost per request.
-    this.verifyKey =
-      options.key.kind === 'secret' ? createSecretKey(Buffer.from(options.key.secret, 'utf8')) : createPublicKey(options.key.publicKey);
+    const { key } = options;
+    this.claims = options.claims ?? DEFAULT_CLAIMS;
+    if (this.claims.tenantByReference && !options.resolveTenant) {
+      throw new Error('a configured tenant claim needs resolveTenant to look tenants up');
+    }
+    if (key.kind === 'jwks') {
+      this.keySource = new JwksKeySource(key, options.log ?? pino({ level: 'silent' }));
+    } else {
+      // A KeyObject made once: given a string, jsonwebtoken re-creates the key on every verify (and
+      // for a secret first tries, and fails, to read it as a public key), a measurable cost per request.
+      this.staticKey = {
+        key: key.kind === 'secret' ? createSecretKey(Buffer.from(key.secret, 'utf8')) : createPublicKey(key.publicKey),
+        algorithms: key.algorithms,
+      };
+    }
   }
 
-  /** Parses an `Authorization` header value. Throws UNAUTHENTICATED with a reason. */
-  viewerFromAuthorization(header: string | undefined): Viewer {
+  /** JWKS mode: fetch the identity provider's keys now (retried in the background until they come). */
+  start(): void {
+    this.keySource?.start();
+  }
+
+  close(): void {
+    this.keySource?.close();
+  }
+
+  /** Parses an `Authorization` header value. Rejects with UNAUTHENTICATED and a reason. */
+  async viewerFromAuthorization(header: string | undefined): Promise<Viewer> {
     if (!header) throw unauthenticated('missing Authorization header: send "Authorization: Bearer <token>"');
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw unauthenticated('Authorization header must be "Bearer <token>"');
     return this.verify(match[1]);
   }
 
-  verify(token: string): Viewer {
+  async verify(token: string): Promise<Viewer> {
     if (Buffer.byteLength(token, 'utf8') > MAX_TOKEN_BYTES) {
       throw unauthenticated(`token is larger than ${MAX_TOKEN_BYTES} bytes`);
     }
+    const { key, algorithms } = this.staticKey ?? (await this.keyFromSet(token));
     let payload: JwtPayload;
     try {
-      const decoded = jwt.verify(token, this.verifyKey, {
+      const decoded = jwt.verify(token, key, {
         // The allow-list is what defeats `alg: none` and HS256-with-the-public-key confusion.
-        algorithms: this.options.key.algorithms,
+        algorithms,
         issuer: this.options.issuer,
         audience: this.options.audience,
         clockTolerance: this.options.clockToleranceSec ?? 5,
@@ -60,31 +100,60 @@ export class TokenVerifier {
       throw unauthenticated('token sub claim must be a non-empty string of at most 256 characters');
     }
     const claims = this.claimsOf(payload);
-    const role = claims.role;
-    if (!isRole(role)) throw unauthenticated(`token role claim ${JSON.stringify(role ?? null)} is not a known role`);
-    const tenantId = claims.tenantId;
+    const { roleClaim, tenantClaim, roleMap } = this.claims;
+    const roleValue = claimAt(claims, roleClaim);
+    const role = roleFromClaim(roleValue, roleMap);
+    if (!role) {
+      const named = roleClaim === 'role' ? 'role claim' : `role claim ${roleClaim}`;
+      throw unauthenticated(`token ${named} ${JSON.stringify(roleValue ?? null).slice(0, 200)} is not a known role${roleMap ? ' nor a group in JWT_ROLE_MAP' : ''}`);
+    }
+    const tenantValue = claimAt(claims, tenantClaim);
     if (isProviderRole(role)) {
       // Defined behaviour: a provider token naming a tenant is ambiguous (provider-wide or scoped?),
       // so it is refused rather than silently widened or narrowed.
-      if (tenantId !== undefined && tenantId !== null) {
-        throw unauthenticated(`token with role ${role} must not carry a tenantId claim`);
+      if (tenantValue !== undefined && tenantValue !== null) {
+        throw unauthenticated(`token with role ${role} must not carry a ${tenantClaim} claim`);
       }
       return createViewer(payload.sub, role, null, payload.exp);
     }
-    if (typeof tenantId !== 'string' || !UUID_RE.test(tenantId)) {
-      throw unauthenticated(`token with role ${role} needs a tenantId claim holding a uuid`);
-    }
-    return createViewer(payload.sub, role as Role, tenantId.toLowerCase(), payload.exp);
+    return createViewer(payload.sub, role, await this.tenantOf(role, tenantValue), payload.exp);
   }
 
-  private claimsOf(payload: JwtPayload): { role?: unknown; tenantId?: unknown } {
+  /** JWKS mode: the key the token's header names, after refusing algorithms no key set may use. */
+  private async keyFromSet(token: string): Promise<VerificationKey> {
+    const header = jwt.decode(token, { complete: true })?.header;
+    if (!header) throw unauthenticated('token is malformed');
+    // Checked before the key lookup, so a token that could never verify causes no fetch.
+    if (!JWKS_ALGORITHMS.includes(header.alg as Algorithm)) {
+      throw unauthenticated(header.alg === 'none' ? 'token is unsigned' : 'token algorithm is not accepted');
+    }
+    return (this.keySource as JwksKeySource).keyFor(typeof header.kid === 'string' ? header.kid : undefined);
+  }
+
+  private async tenantOf(role: Role, value: unknown): Promise<string> {
+    const { tenantClaim, tenantByReference } = this.claims;
+    if (!tenantByReference) {
+      if (typeof value !== 'string' || !UUID_RE.test(value)) {
+        throw unauthenticated(`token with role ${role} needs a ${tenantClaim} claim holding a uuid`);
+      }
+      return value.toLowerCase();
+    }
+    if (typeof value !== 'string' || value.length === 0 || value.length > 200) {
+      throw unauthenticated(`token with role ${role} needs a ${tenantClaim} claim holding the tenant's uuid, id or slug`);
+    }
+    const tenantId = await (this.options.resolveTenant as NonNullable<TokenVerifierOptions['resolveTenant']>)(value);
+    if (!tenantId) throw unauthenticated(`token ${tenantClaim} claim ${JSON.stringify(value)} names no tenant (not a tenant's uuid, id or slug)`);
+    return tenantId;
+  }
+
+  private claimsOf(payload: JwtPayload): Record<string, unknown> {
     const ns = this.options.claimsNamespace;
-    if (!ns) return payload as { role?: unknown; tenantId?: unknown };
+    if (!ns) return payload;
     const scoped: unknown = payload[ns];
     if (scoped === null || typeof scoped !== 'object') {
       throw unauthenticated(`token has no claims under the namespace ${JSON.stringify(ns)}`);
     }
-    return scoped as { role?: unknown; tenantId?: unknown };
+    return scoped as Record<string, unknown>;
   }
 }
 
@@ -119,6 +188,7 @@ export interface MintOptions {
 export function mintToken(o: MintOptions): string {
   const claims: Record<string, unknown> = { role: o.role, ...(o.tenantId ? { tenantId: o.tenantId } : {}) };
   const payload = o.claimsNamespace ? { [o.claimsNamespace]: claims } : claims;
+  if (o.key.kind === 'jwks') throw new Error('with JWT_JWKS_URL or JWT_OIDC_DISCOVERY tokens come from the identity provider');
   let signingKey: string;
   if (o.key.kind === 'secret') signingKey = o.key.secret;
   else if (o.key.privateKey) signingKey = o.key.privateKey;

@@ -7,9 +7,11 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { TokenVerifier } from '../auth/jwt';
 import { resolveJwtKey } from '../auth/keys';
-import type { Viewer } from '../auth/viewer';
+import { Role } from '../auth/roles';
+import { createViewer, type Viewer } from '../auth/viewer';
 import type { Config } from '../config';
 import type { AppRuntime, RequestContext } from '../common/context';
+import { tenantIdByReference } from '../modules/tenants/tenant.service';
 import { existingAlertDelivery, type AlertDeliveryStats } from '../modules/alerts/alert-delivery';
 import { MAX_FILE_BYTES } from '../common/upload';
 import { BodyBudget } from './body-budget';
@@ -61,14 +63,18 @@ export interface ServerStats {
 export async function startServer(opts: { config: Config; log: Logger; db: Database }): Promise<RunningServer> {
   const { config, log, db } = opts;
   const jwtKey = resolveJwtKey(config);
+  const runtime = await createRuntime({ config, db, log });
   const verifier = new TokenVerifier({
     key: jwtKey,
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
     claimsNamespace: config.jwt.claimsNamespace,
+    claims: config.jwt.claims,
+    resolveTenant: tenantReferenceResolver(db, runtime),
+    log,
   });
+  verifier.start();
   const schema = getSchema();
-  const runtime = await createRuntime({ config, db, log });
 
   const contextFor = (viewer: Viewer, requestId: string, requestLog?: Logger, connection?: RequestContext['connection']): RequestContext => ({
     viewer,
@@ -164,7 +170,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     bodyBudget,
     isReady: () => db.isReady(),
     authenticate: async (req) => {
-      const viewer = verifier.viewerFromAuthorization(req.headers.authorization);
+      const viewer = await verifier.viewerFromAuthorization(req.headers.authorization);
       await rateLimits.check(viewer);
       return viewer;
     },
@@ -236,7 +242,38 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
       await apollo.stop();
       await costGuard?.close();
       await runtime.close();
+      verifier.close();
     },
+  };
+}
+
+const TENANT_REFERENCE_TTL_MS = 60_000;
+const TENANT_REFERENCE_MAX_ENTRIES = 10_000;
+
+/**
+ * Token tenant claims (uuid, global id or slug) to tenant uuids, looked up in the database and
+ * remembered for a minute (a renamed slug is followed within that time). Only found tenants are
+ * remembered: a tenant created after a refused token is found on the next request.
+ */
+function tenantReferenceResolver(db: Database, runtime: AppRuntime): (reference: string) => Promise<string | null> {
+  const found = new Map<string, { tenantId: string; until: number }>();
+  return async (reference) => {
+    const hit = found.get(reference);
+    if (hit && hit.until > Date.now()) return hit.tenantId;
+    const tenantId = await tenantIdByReference(
+      {
+        viewer: createViewer('system:token-tenant-claim', Role.PROVIDER_OPERATOR, null, Number.MAX_SAFE_INTEGER),
+        em: db.orm.em.fork(),
+        requestId: randomUUID(),
+        log: runtime.log,
+        app: runtime,
+        memo: new Map(),
+      },
+      reference,
+    );
+    if (found.size >= TENANT_REFERENCE_MAX_ENTRIES) found.clear();
+    if (tenantId) found.set(reference, { tenantId, until: Date.now() + TENANT_REFERENCE_TTL_MS });
+    return tenantId;
   };
 }
 

@@ -43,18 +43,17 @@ export function debugRoutes(deps: DebugHookDeps): DebugRoutes | undefined {
   const gc = deps.gc ?? (typeof global.gc === 'function' ? global.gc : undefined);
   if (!gc) return undefined;
   const memoryUsage = deps.memoryUsage ?? (() => process.memoryUsage());
-  return (req, res, path) => {
-    if (path !== DEBUG_HEAP_PATH || req.method !== 'GET') return false;
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let role: Role;
     try {
-      role = deps.verifier.viewerFromAuthorization(req.headers.authorization).role;
+      role = (await deps.verifier.viewerFromAuthorization(req.headers.authorization)).role;
     } catch (err) {
       sendError(res, 401, err instanceof Error ? err.message : 'unauthenticated', 'UNAUTHENTICATED');
-      return true;
+      return;
     }
     if (role !== Role.PROVIDER_ADMIN) {
       sendError(res, 403, `${DEBUG_HEAP_PATH} needs the ${Role.PROVIDER_ADMIN} role`, 'FORBIDDEN');
-      return true;
+      return;
     }
     gc();
     const stats = deps.stats();
@@ -69,6 +68,15 @@ export function debugRoutes(deps: DebugHookDeps): DebugRoutes | undefined {
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.setHeader('cache-control', 'no-store');
     res.end(JSON.stringify(report));
+  };
+  // The route is recognised at once (the caller then leaves the request alone); the answer follows
+  // once the token is verified, which may wait for the identity provider's keys.
+  return (req, res, path) => {
+    if (path !== DEBUG_HEAP_PATH || req.method !== 'GET') return false;
+    answer(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendError(res, 500, 'debug route failed', 'INTERNAL_SERVER_ERROR');
+      else res.destroy(err instanceof Error ? err : undefined);
+    });
     return true;
   };
 }

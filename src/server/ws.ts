@@ -89,11 +89,14 @@ export function attachWebSocketServer(deps: WsDeps): { clients(): number; close(
   const server = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema: deps.schema,
-      onConnect: (ctx) => {
+      // Async: in JWKS mode the key may have to be fetched first; graphql-ws awaits the answer.
+      onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         if (typeof raw !== 'string') return false;
         try {
-          const viewer = deps.verifier.viewerFromAuthorization(/^bearer\s/i.test(raw) ? raw : `Bearer ${raw}`);
+          const viewer = await deps.verifier.viewerFromAuthorization(/^bearer\s/i.test(raw) ? raw : `Bearer ${raw}`);
+          // The client may have gone while the token was verified: onClose has run, arm no timer.
+          if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
           ctx.extra.viewer = viewer;
           // Timers hold at most ~24.8 days; a longer-lived token re-arms until it really expires.
           const arm = (): void => {

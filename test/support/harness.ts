@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { AppRuntime } from '../../src/common/context';
 import { loadConfig } from '../../src/config';
 import { openDatabase, type Database } from '../../src/db/database';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { startServer, type RunningServer, type ServerStats } from '../../src/server/app';
 import { testEnvironment, withDatabase } from './environment';
 
@@ -55,7 +55,9 @@ export interface TestServer {
  * Starts the real server (real HTTP, real PostgreSQL, RLS as the app role) on a database of this
  * test file's own, cloned from the migrated template built in globalSetup.
  */
-export async function startTestServer(options: { env?: Record<string, string>; sameDatabaseAs?: TestServer } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { env?: Record<string, string>; sameDatabaseAs?: TestServer; log?: Logger } = {},
+): Promise<TestServer> {
   const ownerUrl = options.sameDatabaseAs?.ownerUrl ?? (await createTestDatabase());
   const dbName = new URL(ownerUrl).pathname.slice(1);
   const config = loadConfig({
@@ -79,7 +81,7 @@ export async function startTestServer(options: { env?: Record<string, string>; s
     SSM_RETRIES: '1',
     ...options.env,
   });
-  const log = createLogger(config.logLevel);
+  const log = options.log ?? createLogger(config.logLevel);
   const db = await openDatabase(config, log);
   let server: RunningServer;
   try {

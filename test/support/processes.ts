@@ -110,8 +110,8 @@ export class Proc {
 export const started = new Set<Proc>();
 
 /** Detached, so the process and anything it starts (an embedded PostgreSQL) share a group we can kill. */
-export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const proc = new Proc(spawn(process.execPath, [script, ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }));
+export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv, stdin: 'ignore' | 'pipe' = 'ignore'): Proc {
+  const proc = new Proc(spawn(process.execPath, [script, ...args], { cwd: ROOT, env, detached: true, stdio: [stdin, 'pipe', 'pipe'] }));
   started.add(proc);
   return proc;
 }

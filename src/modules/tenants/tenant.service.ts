@@ -4,7 +4,7 @@ import { isProvider } from '../../auth/viewer';
 import { InvariantError } from '../../common/errors';
 import type { RequestContext } from '../../common/context';
 import { loadById } from '../../common/loaders';
-import { parseIdArg } from '../../common/global-id';
+import { fromGlobalId, parseIdArg } from '../../common/global-id';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
 import { TenantEntity } from './tenant.entity';
@@ -14,6 +14,7 @@ import { Tenant, type CreateTenantInput } from './tenant.types';
 const CURSOR: CursorSpec = { list: 'tenants', shape: ['string'] };
 
 const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOADER = Symbol('tenant-loader');
 
 export async function createTenant(ctx: RequestContext, input: CreateTenantInput): Promise<Tenant> {
@@ -107,4 +108,23 @@ export async function requireTenant(ctx: RequestContext, uuid: string): Promise<
   const tenant = await loadTenant(ctx, uuid);
   if (!tenant) throw new InvariantError(`tenant ${uuid} of a visible row is not visible`);
   return tenant;
+}
+
+/**
+ * The uuid of the tenant a token's tenant claim names (JWT_TENANT_CLAIM): its uuid, its global id or
+ * its slug; null when there is none. Runs before any viewer exists, so `ctx` is the server's own
+ * provider-scoped context (the lookup must see every tenant).
+ */
+export async function tenantIdByReference(ctx: RequestContext, reference: string): Promise<string | null> {
+  const globalId = fromGlobalId(reference);
+  const where = UUID_RE.test(reference)
+    ? { id: reference.toLowerCase() }
+    : globalId?.type === 'Tenant'
+      ? { id: globalId.id }
+      : SLUG_RE.test(reference)
+        ? { slug: reference }
+        : undefined;
+  if (!where) return null;
+  const row = await inScope(ctx, (em) => em.findOne(TenantEntity, where, { fields: ['id'] }));
+  return row?.id ?? null;
 }

@@ -19,7 +19,12 @@ export class Tenant implements Node {
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
 
-  /** The database id (uuid), for services; not part of the schema. */
+  /** The database id. Also what the identity provider puts into the token's tenant claim. */
+  @Field(() => String, {
+    description:
+      "The tenant's uuid: the value an identity provider puts into the token's tenant claim (the tenantId claim, " +
+      'or the claim JWT_TENANT_CLAIM names, which also accepts the id or the slug).',
+  })
   uuid!: string;
 
   static from(row: Pick<TenantEntity, 'id' | 'name' | 'slug' | 'createdAt'>): Tenant {
