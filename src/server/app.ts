@@ -15,6 +15,7 @@ import { tenantIdByReference } from '../modules/tenants/tenant.service';
 import { existingAlertDelivery, type AlertDeliveryStats } from '../modules/alerts/alert-delivery';
 import { MAX_FILE_BYTES } from '../common/upload';
 import { BodyBudget } from './body-budget';
+import { Drain } from './drain';
 import { createRuntime } from './runtime';
 import { requestScope } from '../db/scope';
 import type { Database } from '../db/database';
@@ -163,12 +164,14 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     ],
   });
 
+  const drain = new Drain();
   const httpServer = createHttpServer({
     apollo,
     log,
     limits: { maxBodyBytes: config.maxBodyBytes, maxUploadBodyBytes: config.maxUploadBodyBytes, maxFileBytes: MAX_FILE_BYTES },
     bodyBudget,
     isReady: () => db.isReady(),
+    drain,
     authenticate: async (req) => {
       const viewer = await verifier.viewerFromAuthorization(req.headers.authorization);
       await rateLimits.check(viewer);
@@ -236,10 +239,18 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     stats,
     bodyBudget,
     async close() {
+      // In this order, so that a restart loses nothing: stop taking work (/readyz 503, new requests
+      // 503 + Connection: close), close subscriptions with 1012 so clients reconnect elsewhere, let
+      // Apollo's drain plugin wait for the requests already accepted (up to SHUTDOWN_GRACE_MS), and
+      // only then stop the scheduler and the rest; the owner closes the pool after this.
+      drain.start();
+      await ws.close();
+      // A settling moment before idle kept-alive connections are ended: a client that sends on one now
+      // gets a clean 503 + Connection: close rather than a connection closed under its request.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_SETTLE_MS, config.shutdownGraceMs)));
+      await apollo.stop();
       await metricsListener?.close();
       await scheduler?.stop();
-      await ws.close();
-      await apollo.stop();
       await costGuard?.close();
       await runtime.close();
       verifier.close();
@@ -247,6 +258,8 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   };
 }
 
+/** How long a shutting-down server answers 503 on kept-alive connections before ending idle ones. */
+const DRAIN_SETTLE_MS = 1000;
 const TENANT_REFERENCE_TTL_MS = 60_000;
 const TENANT_REFERENCE_MAX_ENTRIES = 10_000;
 

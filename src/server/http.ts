@@ -13,6 +13,7 @@ import { findNul } from '../common/nul';
 import { usageReportFile } from '../modules/sync/offline.service';
 import type { Logger } from '../logger';
 import type { BodyBudget } from './body-budget';
+import type { Drain } from './drain';
 import { METRICS_PATH } from './metrics';
 import { BodyError, readMultipartOperations } from './multipart';
 
@@ -35,6 +36,8 @@ export interface HttpDeps {
   };
   bodyBudget: BodyBudget;
   isReady: () => Promise<boolean>;
+  /** Refuses new work while the server shuts down (server/drain.ts). */
+  drain: Drain;
   /**
    * The viewer of a request, from its headers alone: verifies the bearer token and the rate limits.
    * Throws a coded GraphQLError (UNAUTHENTICATED 401, RATE_LIMITED 429 with Retry-After).
@@ -85,12 +88,18 @@ export function createHttpServer(deps: HttpDeps): http.Server {
     }
     if (deps.debugRoutes?.(req, res, path)) return;
     if (path === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (deps.drain.active) {
+        sendJson(res, 503, { status: 'shutting down' });
+        return;
+      }
       deps.isReady().then(
         (ready) => sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' }),
         () => sendJson(res, 503, { status: 'not ready' }),
       );
       return;
     }
+    // Work-carrying routes are admitted, or refused with 503 while the server shuts down.
+    if ((path === GRAPHQL_PATH || path.startsWith('/files/')) && !deps.drain.admit(req, res)) return;
     const download = /^\/files\/usage-reports\/([A-Za-z0-9_-]{1,200})$/.exec(path);
     if (download && (req.method === 'GET' || req.method === 'HEAD')) {
       serveUsageReport(deps, req, res, download[1]).catch((e: unknown) => {

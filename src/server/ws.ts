@@ -30,6 +30,8 @@ import type { RateLimits } from './rate-limit';
 
 /** graphql-ws close code for a refused or expired token (the protocol's "Forbidden"). */
 export const CLOSE_FORBIDDEN = 4403;
+/** WebSocket close code when the server shuts down (IANA: "Service Restart"). */
+export const CLOSE_SERVICE_RESTART = 1012;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface WsDeps {
@@ -186,6 +188,9 @@ export function attachWebSocketServer(deps: WsDeps): { clients(): number; close(
   return {
     clients: () => wss.clients.size,
     async close() {
+      // 1012 "Service Restart": graphql-ws clients reconnect on it (to another instance, or this one
+      // once it is back) and resubscribe. dispose() would close them with 1001 "Going Away".
+      for (const client of wss.clients) client.close(CLOSE_SERVICE_RESTART, 'the server is restarting; reconnect');
       await server.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
