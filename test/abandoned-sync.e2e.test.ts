@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { startSimulator, type SimulatorHandle } from '../src/ssm-simulator/server';
-import { createTestDatabase, signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from './support/harness';
-import { baseEnv, killGroup, MAIN, spawnNode, started, type Proc } from './support/processes';
+import { createTestDatabase, signTestToken } from './support/harness';
+import { killGroup, MAIN, productionEnv, spawnNode, started, type Proc } from './support/processes';
 
 /**
  * Regression for "a sync left RUNNING by a killed instance blocks that tenant's scheduled syncs"
@@ -52,16 +52,7 @@ describe('a sync whose instance is killed mid-way', () => {
   const provider = signTestToken({ sub: 'abandoned-provider', role: 'PROVIDER_ADMIN' });
 
   function serverEnv(scheduler: boolean): NodeJS.ProcessEnv {
-    return baseEnv({
-      NODE_ENV: 'production',
-      SECRETS_KEY: 'd'.repeat(64),
-      DATABASE_URL: ownerUrl,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      JWT_SECRET: TEST_JWT_SECRET,
-      JWT_ISSUER: TEST_ISSUER,
-      JWT_AUDIENCE: TEST_AUDIENCE,
+    return productionEnv(ownerUrl, {
       SCHEDULER_ENABLED: String(scheduler),
       SYNC_TICK_CRON: '* * * * *',
       SYNC_HEARTBEAT_MS: String(HEARTBEAT_MS),

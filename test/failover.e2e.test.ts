@@ -2,8 +2,8 @@ import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { deviceInput, REGISTER_DEVICES } from './support/fixtures';
-import { createTestDatabase, signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from './support/harness';
-import { baseEnv, killGroup, MAIN, spawnNode, started, type Exit, type Proc } from './support/processes';
+import { createTestDatabase, signTestToken } from './support/harness';
+import { killGroup, MAIN, productionEnv, spawnNode, started, type Exit, type Proc } from './support/processes';
 
 /**
  * Several instances on one database ("Several instances" in DESIGN.md, issue 5 point 6): real
@@ -97,16 +97,7 @@ describe('two instances on one database', () => {
   const clients: Client[] = [];
 
   function serverEnv(): NodeJS.ProcessEnv {
-    return baseEnv({
-      NODE_ENV: 'production',
-      SECRETS_KEY: 'c'.repeat(64),
-      DATABASE_URL: ownerUrl,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      JWT_SECRET: TEST_JWT_SECRET,
-      JWT_ISSUER: TEST_ISSUER,
-      JWT_AUDIENCE: TEST_AUDIENCE,
+    return productionEnv(ownerUrl, {
       SCHEDULER_ENABLED: 'true',
       SYNC_TICK_CRON: TICK_CRON,
       SHUTDOWN_GRACE_MS: '2000',

@@ -2,8 +2,8 @@ import pg from 'pg';
 import { Agent, fetch as undiciFetch } from 'undici';
 import WebSocket from 'ws';
 import { deviceInput, REGISTER_DEVICES } from './support/fixtures';
-import { createTestDatabase, signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from './support/harness';
-import { baseEnv, killGroup, MAIN, spawnNode, started } from './support/processes';
+import { createTestDatabase, signTestToken } from './support/harness';
+import { killGroup, MAIN, productionEnv, spawnNode, started } from './support/processes';
 
 /**
  * A restart under load loses nothing (issue 11, section 4): SIGTERM while 50 kept-alive connections
@@ -46,16 +46,7 @@ describe('SIGTERM under load', () => {
     const proc = spawnNode(
       MAIN,
       [],
-      baseEnv({
-        NODE_ENV: 'production',
-        SECRETS_KEY: 'e'.repeat(64),
-        DATABASE_URL: ownerUrl,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        JWT_SECRET: TEST_JWT_SECRET,
-        JWT_ISSUER: TEST_ISSUER,
-        JWT_AUDIENCE: TEST_AUDIENCE,
+      productionEnv(ownerUrl, {
         SCHEDULER_ENABLED: 'false',
         RATE_LIMIT_SUBJECT_PER_MINUTE: '0',
         RATE_LIMIT_TENANT_PER_MINUTE: '0',

@@ -3,8 +3,8 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createTestDatabase, signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from './support/harness';
-import { baseEnv, killGroup, MAIN, ROOT, spawnNode, started, type Exit, type Proc } from './support/processes';
+import { createTestDatabase, signTestToken, TEST_JWT_SECRET } from './support/harness';
+import { baseEnv, killGroup, MAIN, productionEnv, ROOT, spawnNode, started, type Exit, type Proc } from './support/processes';
 
 /** A server with default settings charges every operation against its cost budget and says so. */
 const CHARGED = { requested: expect.any(Number), remaining: expect.any(Number), restoreRate: expect.any(Number), maximumAvailable: expect.any(Number) };
@@ -64,17 +64,7 @@ async function startWithDatabaseUrl(): Promise<{ proc: Proc; url: string }> {
   const proc = spawnNode(
     MAIN,
     [],
-    baseEnv({
-      NODE_ENV: 'production',
-      SECRETS_KEY: 'a'.repeat(64),
-      DATABASE_URL: ownerUrl,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      JWT_SECRET: TEST_JWT_SECRET,
-      JWT_ISSUER: TEST_ISSUER,
-      JWT_AUDIENCE: TEST_AUDIENCE,
-    }),
+    productionEnv(ownerUrl),
   );
   return { proc, url: await proc.listening(30_000) };
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { TEST_AUDIENCE, TEST_ISSUER, TEST_JWT_SECRET } from './harness';
 
 /** Real server processes for tests that need them (start-up, shutdown, several instances). */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -11,6 +12,25 @@ export function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const key of ['PATH', 'HOME', 'LANG', 'TMPDIR']) if (process.env[key] !== undefined) env[key] = process.env[key];
   return { ...env, ...extra };
+}
+
+/**
+ * The environment of a production server process on `databaseUrl` with the test JWT settings, on a free
+ * port of 127.0.0.1, logging JSON at info (what tests read); `extra` adds or overrides.
+ */
+export function productionEnv(databaseUrl: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return baseEnv({
+    NODE_ENV: 'production',
+    SECRETS_KEY: 'c'.repeat(64),
+    DATABASE_URL: databaseUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    JWT_SECRET: TEST_JWT_SECRET,
+    JWT_ISSUER: TEST_ISSUER,
+    JWT_AUDIENCE: TEST_AUDIENCE,
+    ...extra,
+  });
 }
 
 export interface Exit {
