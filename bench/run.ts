@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     const file = writeResults(`${new Date().toISOString().slice(0, 10)}${values.quick ? '-quick' : ''}`, {
       date: new Date().toISOString(),
       quick: values.quick,
+      serverEnv: extraEnv,
       data: { tenants, devices, licenseLines: seeded.licenses, assignments: seeded.assignments, seedMs: seeded.ms },
       durationSec,
       connections: 50,
