@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { startSimulator, type SimulatorHandle } from '../src/ssm-simulator/server';
 import { createTestDatabase, signTestToken } from './support/harness';
-import { killGroup, MAIN, productionEnv, spawnNode, started, type Proc } from './support/processes';
+import { killGroup, MAIN, productionEnv, spawnNode, started, until, type Proc } from './support/processes';
 
 /**
  * Regression for "a sync left RUNNING by a killed instance blocks that tenant's scheduled syncs"
@@ -33,16 +33,6 @@ async function gql<T>(url: string, query: string, variables: Record<string, unkn
   const body = (await res.json()) as { data?: T; errors?: unknown };
   if (!res.ok || body.errors || !body.data) throw new Error(`${url}: ${res.status} ${JSON.stringify(body)}`);
   return body.data;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('a sync whose instance is killed mid-way', () => {

@@ -3,7 +3,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { deviceInput, REGISTER_DEVICES } from './support/fixtures';
 import { createTestDatabase, signTestToken } from './support/harness';
-import { killGroup, MAIN, productionEnv, spawnNode, started, type Exit, type Proc } from './support/processes';
+import { killGroup, MAIN, productionEnv, spawnNode, started, until, type Exit, type Proc } from './support/processes';
 
 /**
  * Several instances on one database ("Several instances" in DESIGN.md, issue 5 point 6): real
@@ -52,16 +52,6 @@ async function gqlData<T>(url: string, query: string, variables: Record<string, 
 function dbId(globalId: string): string {
   const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
   return decoded.slice(decoded.indexOf(':') + 1);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const CREATE_TENANT = 'mutation($input: CreateTenantInput!) { createTenant(input: $input) { id slug } }';

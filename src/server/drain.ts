@@ -16,10 +16,6 @@ export class Drain {
     return this.draining;
   }
 
-  get requestsInFlight(): number {
-    return this.inFlight.size;
-  }
-
   /**
    * Admits a request (true) and counts it until its response is finished or its connection closed,
    * or, while draining, answers it with 503 and returns false.
