@@ -222,7 +222,65 @@ describe('two instances on one database', () => {
     expect(stored).toEqual([{ tenant_id: tenant.uuid, kind: 'UNRECONCILED_ASSIGNMENTS' }]);
   });
 
-  it('keeps every acknowledged assignment and keeps serving on B when A is SIGKILLed mid-stream; requests to A then fail at the network level', async () => {
+  it('lets exactly 10 of 30 concurrent assignments through both instances win a 10-seat prepaid pool', async () => {
+    const tenant = await trialTenant(urlA, 'race');
+    const account = await gqlData<{ configureSmartAccount: { virtualAccounts: { id: string }[] } }>(
+      urlA,
+      `mutation($input: ConfigureSmartAccountInput!) { configureSmartAccount(input: $input) { virtualAccounts { id } } }`,
+      { input: { tenantId: tenant.id, accountId: 'SA-race', domain: 'race.example', name: 'Race', virtualAccounts: [{ externalId: 'va', name: 'VA' }] } },
+      provider,
+    );
+    const [va] = account.configureSmartAccount.virtualAccounts;
+    await gqlData(
+      urlB,
+      `mutation($input: SetManagedVirtualAccountsInput!) { setManagedVirtualAccounts(input: $input) { id } }`,
+      { input: { tenantId: tenant.id, virtualAccountIds: [va.id] } },
+      provider,
+    );
+    await gqlData(
+      urlA,
+      `mutation($input: AddLicensesInput!) { addLicenses(input: $input) { id } }`,
+      {
+        input: {
+          tenantId: tenant.id,
+          licenses: [
+            {
+              virtualAccountId: va.id,
+              entitlementTag: 'regid.2020-10.com.cisco.DSTACK_T1_A',
+              billingType: 'PREPAID',
+              billingModel: 'A_LA_CARTE',
+              subscriptionId: 'SUB-RACE',
+              quantity: 10,
+              startDate: '2020-01-01',
+              endDate: '2099-12-31',
+            },
+          ],
+        },
+      },
+      provider,
+    );
+    const devices = await registerDevices(urlA, tenant.admin, 5000, 30);
+
+    // Thirty single-device requests at once, alternating between the instances.
+    const results = await Promise.all(
+      devices.map((deviceId, i) =>
+        post<AssignPayload>(i % 2 === 0 ? urlA : urlB, ASSIGN, { input: { deviceIds: [deviceId], level: 'ADVANTAGE', tier: 'T1' } }, tenant.admin),
+      ),
+    );
+    const won = results.filter((r) => r.status === 200 && !r.body.errors && r.body.data?.assignLicenses.assigned === 1);
+    const refused = results.filter((r) => r.body.errors?.[0]?.extensions?.code === 'INSUFFICIENT_LICENSES');
+    expect(won).toHaveLength(10);
+    expect(refused).toHaveLength(20);
+    expect(won.every((r) => r.body.data?.assignLicenses.pending === 0)).toBe(true);
+
+    const [{ n }] = await sql<{ n: number }>(
+      `select count(*)::int as n from assignment where tenant_id = $1 and released_at is null and status = 'ACTIVE'`,
+      [tenant.uuid],
+    );
+    expect(n).toBe(10);
+  });
+
+  it('keeps every acknowledged assignment and keeps serving on B when A is SIGKILLed mid-stream; requests to A then fail at the network level, and each unanswered one resent to B with its idempotency key takes effect exactly once', async () => {
     const TOTAL = 200;
     const CONCURRENCY = 8;
     const KILL_AFTER = 90;
@@ -337,6 +395,42 @@ describe('two instances on one database', () => {
     expect(rows.length).toBeGreaterThanOrEqual(acknowledged.length);
     expect(rows.length).toBeLessThanOrEqual(acknowledged.length + inDoubt);
 
+    // In-doubt writes: every request that got no answer is sent again, to the survivor, with the same
+    // idempotency key. Those that A committed before it died are replayed (the same assignment);
+    // the others take effect now. Either way each took effect exactly once.
+    const committedBefore = new Map(rows.map((r) => [r.device_id, r.id]));
+    const unanswered = sent.filter((s) => s.outcome.kind !== 'ok');
+    expect(unanswered.length).toBeGreaterThan(20);
+    const resent = await Promise.all(
+      unanswered.map(async (s) => {
+        const res = await post<AssignPayload>(
+          urlB,
+          ASSIGN,
+          { input: { deviceIds: [devices[s.index]], level: 'ADVANTAGE', tier: 'T1', idempotencyKey: `failover-${s.index}` } },
+          tenant.admin,
+        );
+        return { index: s.index, status: res.status, errors: res.body.errors, payload: res.body.data?.assignLicenses };
+      }),
+    );
+    expect(resent.filter((r) => r.status !== 200 || r.errors || !r.payload)).toEqual([]);
+    const wrong = resent.filter((r) => {
+      const device = dbId(devices[r.index]);
+      const [assignment] = r.payload?.assignments ?? [];
+      const earlier = committedBefore.get(device);
+      return (
+        dbId(assignment?.device.id ?? '') !== device ||
+        r.payload?.replayed !== (earlier !== undefined) ||
+        (earlier !== undefined && dbId(assignment.id) !== earlier)
+      );
+    });
+    expect(wrong).toEqual([]);
+    const after = await sql<{ device_id: string; n: number }>(
+      'select device_id, count(*)::int as n from assignment where tenant_id = $1 group by device_id',
+      [tenant.uuid],
+    );
+    expect(after).toHaveLength(TOTAL);
+    expect(after.filter((r) => r.n !== 1)).toEqual([]);
+
     // B keeps serving the same data: a mutation and a query after the kill.
     const last = await gqlData<AssignPayload>(urlB, ASSIGN, { input: { deviceIds: [devices[TOTAL]], level: 'ADVANTAGE', tier: 'T1' } }, tenant.admin);
     expect(last.assignLicenses).toMatchObject({ assigned: 1, pending: 1, replayed: false });
@@ -350,7 +444,7 @@ describe('two instances on one database', () => {
       `select count(*)::int as n from assignment where tenant_id = $1 and status = 'PENDING_RECONCILIATION' and released_at is null`,
       [tenant.uuid],
     );
-    expect(pendingInDb).toBe(rows.length + 1);
+    expect(pendingInDb).toBe(TOTAL + 1);
     const unreconciled = alerts.alerts.edges.map((e) => e.node).find((n) => n.kind === 'UNRECONCILED_ASSIGNMENTS');
     expect(unreconciled?.details.pending).toBe(pendingInDb);
     expect(instanceB.alive).toBe(true);
