@@ -24,6 +24,11 @@ export const COST = {
   usageReport: 50_000,
   /** Reconciling every pending assignment of a tenant. */
   reconcile: 5_000,
+  /**
+   * Devices a bulk call named by a filter is charged for: the cost is taken before the filter is
+   * matched, so it is an estimate (a tenth of the 10,000-device limit), not the count.
+   */
+  filterDevices: 1_000,
 } as const;
 
 type Complexity = (options: ComplexityEstimatorArgs) => number;
@@ -35,6 +40,18 @@ export function perItem(path: readonly string[], each: number, base: number = CO
     for (const key of path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
     const n = Array.isArray(value) ? value.length : 0;
     return base + Math.ceil(n * each) + childComplexity;
+  };
+}
+
+/**
+ * A bulk device operation: `each` points per device in `input.deviceIds`, or per COST.filterDevices
+ * when `input.filter` names them.
+ */
+export function perDevice(each: number): Complexity {
+  const byIds = perItem(['input', 'deviceIds'], each);
+  return (options) => {
+    const input = options.args.input as { filter?: unknown } | undefined;
+    return input?.filter ? COST.mutation + COST.filterDevices * each + options.childComplexity : byIds(options);
   };
 }
 

@@ -11,6 +11,7 @@ import { Role } from '../auth/roles';
 import { createViewer, type Viewer } from '../auth/viewer';
 import type { Config } from '../config';
 import type { AppRuntime, RequestContext } from '../common/context';
+import { devicesCsv } from '../modules/devices/device.export';
 import { tenantIdByReference } from '../modules/tenants/tenant.service';
 import { existingAlertDelivery, type AlertDeliveryStats } from '../modules/alerts/alert-delivery';
 import { MAX_FILE_BYTES } from '../common/upload';
@@ -185,6 +186,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     // Requests arrive only after listen(), by which time `ws` below is attached.
     debugRoutes: debugRoutes({ verifier, stats: () => stats() }),
     metricsRoute: metricsRoute(metrics, config.metrics, log),
+    csvFiles: { devices: devicesCsv },
   });
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }));
   await apollo.start();

@@ -10,6 +10,7 @@ import pinoHttp from 'pino-http';
 import type { Viewer } from '../auth/viewer';
 import type { RequestContext } from '../common/context';
 import { findNul } from '../common/nul';
+import type { CsvFile } from '../modules/devices/device.export';
 import { usageReportFile } from '../modules/sync/offline.service';
 import type { Logger } from '../logger';
 import type { BodyBudget } from './body-budget';
@@ -49,6 +50,8 @@ export interface HttpDeps {
   debugRoutes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
   /** GET /metrics on this port (server/metrics.ts); absent: 404 like any unknown route. */
   metricsRoute?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** GET /files/<name>.csv: a file made for the viewer from the query parameters, streamed. */
+  csvFiles?: Record<string, (ctx: RequestContext, query: URLSearchParams) => Promise<CsvFile>>;
 }
 
 /**
@@ -105,6 +108,16 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       serveUsageReport(deps, req, res, download[1]).catch((e: unknown) => {
         req.log?.error({ err: e }, 'file download failed');
         if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
+      });
+      return;
+    }
+    const csv = /^\/files\/([a-z-]{1,60})\.csv$/.exec(path);
+    const makeCsv = csv && Object.hasOwn(deps.csvFiles ?? {}, csv[1]) ? deps.csvFiles?.[csv[1]] : undefined;
+    if (makeCsv && req.method === 'GET') {
+      serveCsv(deps, req, res, url, makeCsv).catch((e: unknown) => {
+        req.log?.error({ err: e }, 'csv download failed');
+        if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
+        else res.destroy();
       });
       return;
     }
@@ -282,6 +295,60 @@ async function serveUsageReport(deps: HttpDeps, req: Req, res: ServerResponse, i
       for (const name of ['content-type', 'content-length', 'content-disposition']) res.removeHeader(name);
     }
     throw err;
+  }
+}
+
+const CODE_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, FORBIDDEN: 403, NOT_FOUND: 404 };
+
+/**
+ * A CSV file for the viewer. Whatever is wrong with the query (a coded error from the maker) is
+ * answered before the first byte; the rows then stream as the client reads them. A failure half-way
+ * ends the connection without the final chunk, so the client sees a cut-off download, never a short
+ * file that looks complete.
+ */
+async function serveCsv(
+  deps: HttpDeps,
+  req: Req,
+  res: ServerResponse,
+  url: string,
+  make: (ctx: RequestContext, query: URLSearchParams) => Promise<CsvFile>,
+): Promise<void> {
+  const viewer = await authenticated(deps, req, res);
+  if (!viewer) return;
+  const ctx = deps.contextFor(req, viewer);
+  let file: CsvFile;
+  try {
+    file = await make(ctx, new URL(url, 'http://localhost').searchParams);
+  } catch (err) {
+    const code = err instanceof GraphQLError ? err.extensions.code : undefined;
+    if (typeof code !== 'string' || !CODE_STATUS[code]) throw err;
+    const { code: _code, ...extensions } = (err as GraphQLError).extensions;
+    sendGraphQLError(res, CODE_STATUS[code], (err as GraphQLError).message, code, extensions);
+    return;
+  }
+  const lines = file.lines[Symbol.asyncIterator]();
+  // The first line (the header) comes before the status, so a failing first read is still a 500.
+  const first = await lines.next();
+  res.statusCode = 200;
+  res.setHeader('content-type', 'text/csv; charset=utf-8; header=present');
+  res.setHeader('content-disposition', `attachment; filename="${file.filename}"`);
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('cache-control', 'no-store');
+  let buffer = first.done ? '' : first.value;
+  try {
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      buffer += next.value;
+      if (buffer.length < 64 * 1024) continue;
+      if (res.destroyed) return;
+      if (!res.write(buffer)) await drained(res);
+      buffer = '';
+    }
+    res.end(buffer);
+  } catch (err) {
+    res.destroy();
+    throw err;
+  } finally {
+    await lines.return?.();
   }
 }
 

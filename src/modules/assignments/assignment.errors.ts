@@ -28,3 +28,9 @@ export const insufficientLicenses = (entitlement: string, requested: number, ava
     `${requested} device(s) need ${entitlement}${scope} but only ${available} ${available === 1 ? 'is' : 'are'} available`,
     { requested, available },
   );
+
+export const devicesDecommissioned = (ids: string[]): AppError =>
+  badInput(
+    `device(s) decommissioned, they take no license: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ` and ${ids.length - 20} more` : ''}; register the uuid again to bring a router back`,
+    { argumentName: 'deviceIds', decommissionedDeviceIds: ids },
+  );

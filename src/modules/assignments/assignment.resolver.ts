@@ -5,6 +5,7 @@ import type { RequestContext } from '../../common/context';
 import { InvariantError } from '../../common/errors';
 import { selectsField } from '../../common/selection';
 import { findDevice } from '../devices/device.service';
+import { DeviceState } from '../devices/device.enums';
 import { Device } from '../devices/device.types';
 import { loadEntitlement } from '../entitlements/entitlement.service';
 import { Entitlement } from '../entitlements/entitlement.types';
@@ -21,14 +22,14 @@ import {
   ReleaseLicensesInput,
   ReleaseLicensesPayload,
 } from './assignment.types';
-import { COST, fixed, perItem } from '../../common/cost';
+import { COST, fixed, perDevice } from '../../common/cost';
 
 @Resolver(() => LicenseAssignment)
 export class AssignmentResolver {
   @Authorized(Roles.anyone)
   @Mutation(() => AssignLicensesPayload, {
-    description: 'Assigns one license to up to 10,000 devices; all or nothing.',
-    complexity: perItem(['input', 'deviceIds'], COST.deviceChange),
+    description: 'Assigns one license to up to 10,000 devices (by ids or a filter); all or nothing.',
+    complexity: perDevice(COST.deviceChange),
   })
   assignLicenses(
     @Ctx() ctx: RequestContext,
@@ -40,8 +41,8 @@ export class AssignmentResolver {
 
   @Authorized(Roles.anyone)
   @Mutation(() => ReleaseLicensesPayload, {
-    description: 'Releases what up to 10,000 devices hold; all or nothing.',
-    complexity: perItem(['input', 'deviceIds'], COST.deviceChange),
+    description: 'Releases what up to 10,000 devices (by ids or a filter) hold; all or nothing.',
+    complexity: perDevice(COST.deviceChange),
   })
   releaseLicenses(@Ctx() ctx: RequestContext, @Arg('input', () => ReleaseLicensesInput) input: ReleaseLicensesInput): Promise<ReleaseLicensesPayload> {
     return assignments.releaseLicenses(ctx, input);
@@ -84,13 +85,22 @@ export class DeviceLicensingResolver {
     return assignments.loadCurrentAssignments(ctx, device.dbId);
   }
 
-  @FieldResolver(() => ComplianceStatus)
+  @FieldResolver(() => [LicenseAssignment], {
+    description: 'Every license the device has held and holds, newest first (released ones with releasedAt); readable after decommissioning.',
+  })
+  licenseHistory(@Root() device: Device, @Ctx() ctx: RequestContext): Promise<LicenseAssignment[]> {
+    return assignments.loadAssignmentHistory(ctx, device.dbId);
+  }
+
+  @FieldResolver(() => ComplianceStatus, { description: 'A decommissioned device needs no license: COMPLIANT, and counted nowhere.' })
   async complianceStatus(@Root() device: Device, @Ctx() ctx: RequestContext): Promise<ComplianceStatus> {
+    if (device.state === DeviceState.DECOMMISSIONED) return ComplianceStatus.COMPLIANT;
     return (await assignments.loadCompliance(ctx, device.dbId)).status;
   }
 
-  @FieldResolver(() => [ComplianceReason], { description: 'Empty when compliant.' })
+  @FieldResolver(() => [ComplianceReason], { description: 'Empty when compliant (and for a decommissioned device).' })
   async complianceReasons(@Root() device: Device, @Ctx() ctx: RequestContext): Promise<ComplianceReason[]> {
+    if (device.state === DeviceState.DECOMMISSIONED) return [];
     return (await assignments.loadCompliance(ctx, device.dbId)).reasons;
   }
 }

@@ -17,7 +17,7 @@ import { LICENSE_SELECT, primeLicenses } from '../licenses/license.service';
 import type { LicenseRow } from '../licenses/license.types';
 import { requireTenantScope } from '../tenants/tenant.service';
 import { AssignmentCategory, AssignmentStatus, ComplianceReason, ComplianceStatus } from './assignment.enums';
-import { devicesNotFound, insufficientLicenses, notApplicable, type InapplicableDevice } from './assignment.errors';
+import { devicesDecommissioned, devicesNotFound, insufficientLicenses, notApplicable, type InapplicableDevice } from './assignment.errors';
 import {
   ASSIGNMENT_COLUMNS,
   LicenseAssignment,
@@ -27,7 +27,9 @@ import {
   type ReleaseLicensesInput,
 } from './assignment.types';
 
-export const MAX_DEVICES_PER_CALL = 10_000;
+import { deviceIdsMatching, oneTarget } from '../devices/device.filter';
+import type { DeviceFilter } from '../devices/device.types';
+import { MAX_DEVICES_PER_CALL } from '../devices/device.validation';
 
 interface AssignResult {
   rows: AssignmentRow[];
@@ -58,6 +60,21 @@ interface Pool {
   quantity: number;
   end_date: string;
   in_use: number;
+}
+
+/**
+ * The devices a bulk input names: its ids (checked here, before any work) or, for a filter, a
+ * function that finds them inside the transaction (so a retry with an idempotency key replays the
+ * first call's devices rather than matching again).
+ */
+export function deviceTargets(input: { deviceIds?: readonly string[] | null; filter?: DeviceFilter | null }): (em: EntityManager, tenantId: string) => Promise<string[]> {
+  oneTarget(input);
+  if (input.filter) {
+    const filter = input.filter;
+    return (em, tenantId) => deviceIdsMatching(em, tenantId, filter);
+  }
+  const ids = parseDeviceIds(input.deviceIds ?? []);
+  return async () => ids;
 }
 
 function parseDeviceIds(ids: readonly string[]): string[] {
@@ -106,7 +123,7 @@ export async function assignLicenses(
   input: AssignLicensesInput,
   options: AssignOptions = { withAssignments: true },
 ): Promise<AssignOutcome> {
-  const deviceIds = parseDeviceIds(input.deviceIds);
+  const targets = deviceTargets(input);
   const selector = selectorOf(input);
   const tenantId = await requireTenantScope(ctx, input.tenantId);
   const virtualAccountId = input.virtualAccountId ? parseIdArg(input.virtualAccountId, 'VirtualAccount', 'virtualAccountId') : null;
@@ -126,9 +143,12 @@ export async function assignLicenses(
   const withRows = options.withAssignments || input.idempotencyKey != null;
 
   const { result, replayed } = await inScope(ctx, (em) =>
-    withIdempotency(em, { tenantId, operation: 'assignLicenses', key: input.idempotencyKey, request }, () =>
-      assignInTransaction(ctx, em, { tenantId, deviceIds, entitlement, category, input, virtualAccountId, withRows }),
-    ),
+    withIdempotency(em, { tenantId, operation: 'assignLicenses', key: input.idempotencyKey, request }, async () => {
+      const deviceIds = await targets(em, tenantId);
+      // A filter that matches no device assigns nothing; that is not an error.
+      if (deviceIds.length === 0) return { rows: [], assigned: 0, replaced: 0, unchanged: 0, pending: 0 };
+      return assignInTransaction(ctx, em, { tenantId, deviceIds, entitlement, category, input, virtualAccountId, withRows });
+    }),
   );
   return {
     assignments: result.rows.map(LicenseAssignment.from),
@@ -162,10 +182,10 @@ async function assignInTransaction(
   // distinct kind, mode, release and HSEC capability) and, when some are missing, the ids found.
   const {
     rows: [lock],
-  } = await bulkSql<{ found: number; found_ids: string[] | null; inapplicable: InapplicableRow[] }>(
+  } = await bulkSql<{ found: number; found_ids: string[] | null; decommissioned_ids: string[] | null; inapplicable: InapplicableRow[] }>(
     em,
     `with locked as materialized (
-       select d.id, d.uuid, d.hostname, d.kind, d.mode, d.software_version, d.hsec_compatible
+       select d.id, d.uuid, d.hostname, d.kind, d.mode, d.software_version, d.hsec_compatible, d.decommissioned_at
          from device d where d.tenant_id = ? and d.id = any(?::uuid[])
         order by d.id for update
      ), inapplicable as materialized (
@@ -176,6 +196,7 @@ async function assignInTransaction(
         where e.id = ? and cardinality(p.problems) > 0
      )
      select (select count(*)::int from locked) as found,
+            (select array_agg(l.id order by l.id) from locked l where l.decommissioned_at is not null) as decommissioned_ids,
             case when (select count(*) from locked) < ?::int then (select array_agg(l.id) from locked l) end as found_ids,
             case when exists (select 1 from inapplicable) then
               (select json_agg(json_build_object('id', l.id, 'uuid', l.uuid, 'hostname', l.hostname, 'kind', l.kind,
@@ -191,6 +212,7 @@ async function assignInTransaction(
     // Another tenant's device is reported exactly like one that does not exist.
     throw devicesNotFound(deviceIds.filter((id) => !found.has(id)).map((id) => toGlobalId('Device', id)));
   }
+  if (lock.decommissioned_ids) throw devicesDecommissioned(lock.decommissioned_ids.map((id) => toGlobalId('Device', id)));
   const inapplicable: InapplicableDevice[] = lock.inapplicable.map((d) => ({
     deviceId: toGlobalId('Device', d.id),
     uuid: d.uuid,
@@ -447,39 +469,17 @@ export interface ReleaseOutcome {
 
 /** Releases what the devices hold (one category or all), all or nothing; releasing nothing is not an error. */
 export async function releaseLicenses(ctx: RequestContext, input: ReleaseLicensesInput): Promise<ReleaseOutcome> {
-  const deviceIds = parseDeviceIds(input.deviceIds);
+  const targets = deviceTargets(input);
   const tenantId = await requireTenantScope(ctx, input.tenantId);
   const { ...request } = input;
   delete request.idempotencyKey;
   const { result, replayed } = await inScope(ctx, (em) =>
     withIdempotency(em, { tenantId, operation: 'releaseLicenses', key: input.idempotencyKey, request }, async () => {
-      const devices = await sql<{ id: string }>(
-        em,
-        'select id from device where tenant_id = ? and id = any(?::uuid[]) order by id for update',
-        [tenantId, pgArray(deviceIds)],
-      );
-      if (devices.length !== deviceIds.length) {
-        const found = new Set(devices.map((d) => d.id));
-        throw devicesNotFound(deviceIds.filter((id) => !found.has(id)).map((id) => toGlobalId('Device', id)));
-      }
-      const released = await sql<AssignmentRow>(
-        em,
-        `update assignment a set released_at = app_now(), released_by = ?
-          where a.tenant_id = ? and a.device_id = any(?::uuid[]) and a.released_at is null and (?::text is null or a.category = ?)
-          returning ${ASSIGNMENT_COLUMNS}`,
-        [ctx.viewer.subject, tenantId, pgArray(deviceIds), input.category ?? null, input.category ?? null],
-      );
-      const touched = new Set(released.map((r) => r.device_id));
-      if (released.length > 0) {
-        await recordAudit(ctx, em, {
-          tenantId,
-          action: 'licenses.released',
-          targetType: 'Device',
-          targetIds: [...touched],
-          details: { category: input.category ?? 'ALL', assignments: released.length },
-        });
-      }
+      const deviceIds = await targets(em, tenantId);
+      await lockDevices(em, tenantId, deviceIds);
+      const released = await releaseInTransaction(ctx, em, tenantId, deviceIds, input.category ?? null);
       await evaluateAlerts(ctx, em, tenantId);
+      const touched = new Set(released.map((r) => r.device_id));
       return { rows: released, unchanged: deviceIds.filter((id) => !touched.has(id)).length };
     }),
   );
@@ -489,6 +489,51 @@ export async function releaseLicenses(ctx: RequestContext, input: ReleaseLicense
     unchanged: result.unchanged,
     replayed,
   };
+}
+
+/** Locks the devices (by id, the lock order everywhere); throws NOT_FOUND naming those the tenant does not have. */
+export async function lockDevices(em: EntityManager, tenantId: string, deviceIds: string[]): Promise<{ id: string; decommissioned: boolean }[]> {
+  const devices = await sql<{ id: string; decommissioned: boolean }>(
+    em,
+    'select id, decommissioned_at is not null as decommissioned from device where tenant_id = ? and id = any(?::uuid[]) order by id for update',
+    [tenantId, pgArray(deviceIds)],
+  );
+  if (devices.length !== deviceIds.length) {
+    const found = new Set(devices.map((d) => d.id));
+    throw devicesNotFound(deviceIds.filter((id) => !found.has(id)).map((id) => toGlobalId('Device', id)));
+  }
+  return devices;
+}
+
+/**
+ * Releases what the (locked) devices hold, of one category or all, and audits it, inside the
+ * caller's transaction; alerts are the caller's to evaluate once its whole change is written.
+ */
+export async function releaseInTransaction(
+  ctx: RequestContext,
+  em: EntityManager,
+  tenantId: string,
+  deviceIds: string[],
+  category: AssignmentCategory | null,
+): Promise<AssignmentRow[]> {
+  if (deviceIds.length === 0) return [];
+  const released = await sql<AssignmentRow>(
+    em,
+    `update assignment a set released_at = app_now(), released_by = ?
+      where a.tenant_id = ? and a.device_id = any(?::uuid[]) and a.released_at is null and (?::text is null or a.category = ?)
+      returning ${ASSIGNMENT_COLUMNS}`,
+    [ctx.viewer.subject, tenantId, pgArray(deviceIds), category, category],
+  );
+  if (released.length > 0) {
+    await recordAudit(ctx, em, {
+      tenantId,
+      action: 'licenses.released',
+      targetType: 'Device',
+      targetIds: [...new Set(released.map((r) => r.device_id))],
+      details: { category: category ?? 'ALL', assignments: released.length },
+    });
+  }
+  return released;
 }
 
 export interface ReconcileOutcome {
@@ -560,6 +605,7 @@ export async function reconcileInTransaction(ctx: RequestContext, em: EntityMana
 }
 
 const CURRENT_LOADER = Symbol('current-assignments-by-device');
+const HISTORY_LOADER = Symbol('assignment-history-by-device');
 const COMPLIANCE_LOADER = Symbol('compliance-by-device');
 const BY_ID_LOADER = Symbol('assignment-by-id');
 
@@ -595,6 +641,27 @@ export function loadCurrentAssignments(ctx: RequestContext, deviceId: string): P
       primeLicenses(ctx, rows.flatMap((r) => (r.license ? [r.license] : [])));
       return rows;
     },
+    (r) => r.device_id,
+    LicenseAssignment.from,
+  );
+}
+
+/** Every assignment a device has had, newest first; batched per request. */
+export function loadAssignmentHistory(ctx: RequestContext, deviceId: string): Promise<LicenseAssignment[]> {
+  const [scope, params] = scoped(ctx);
+  return loadGroup(
+    ctx,
+    HISTORY_LOADER,
+    deviceId,
+    (ids) =>
+      inScope(ctx, (em) =>
+        sql<AssignmentRow>(
+          em,
+          `select ${ASSIGNMENT_COLUMNS} from assignment a where a.device_id = any(?::uuid[])${scope}
+            order by a.assigned_at desc, a.id desc`,
+          [pgArray(ids), ...params],
+        ),
+      ),
     (r) => r.device_id,
     LicenseAssignment.from,
   );

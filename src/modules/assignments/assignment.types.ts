@@ -2,7 +2,7 @@ import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { toGlobalId } from '../../common/global-id';
 import { Node } from '../../common/node';
-import { Device } from '../devices/device.types';
+import { Device, DeviceFilter } from '../devices/device.types';
 import { LicenseLevel, Tier } from '../entitlements/entitlement.enums';
 import { Entitlement } from '../entitlements/entitlement.types';
 import { BillingType } from '../licenses/license.enums';
@@ -94,8 +94,11 @@ export class AssignLicensesInput {
   @Field(() => ID, { nullable: true })
   tenantId?: string | null;
 
-  @Field(() => [ID], { description: 'Up to 10,000 devices.' })
-  deviceIds!: string[];
+  @Field(() => [ID], { nullable: true, description: 'Up to 10,000 devices; give deviceIds or filter, not both.' })
+  deviceIds?: string[] | null;
+
+  @Field(() => DeviceFilter, { nullable: true, description: 'Every device in service matching it; refused when it matches more than 10,000.' })
+  filter?: DeviceFilter | null;
 
   @Field(() => LicenseLevel, { nullable: true })
   level?: LicenseLevel | null;
@@ -148,8 +151,11 @@ export class ReleaseLicensesInput {
   @Field(() => ID, { nullable: true })
   tenantId?: string | null;
 
-  @Field(() => [ID], { description: 'Up to 10,000 devices.' })
-  deviceIds!: string[];
+  @Field(() => [ID], { nullable: true, description: 'Up to 10,000 devices; give deviceIds or filter, not both.' })
+  deviceIds?: string[] | null;
+
+  @Field(() => DeviceFilter, { nullable: true, description: 'Every device in service matching it; refused when it matches more than 10,000.' })
+  filter?: DeviceFilter | null;
 
   @Field(() => AssignmentCategory, { nullable: true, description: 'Release only this category; default: every license.' })
   category?: AssignmentCategory | null;

@@ -45,4 +45,10 @@ export class DeviceEntity {
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   updatedAt!: Date;
+
+  @Property({ type: 'datetime', nullable: true })
+  decommissionedAt!: Date | null;
+
+  @Property({ type: 'text', nullable: true })
+  decommissionedBy!: string | null;
 }

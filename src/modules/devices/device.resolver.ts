@@ -4,13 +4,23 @@ import type { RequestContext } from '../../common/context';
 import { requireTenant } from '../tenants/tenant.service';
 import { Tenant } from '../tenants/tenant.types';
 import * as devices from './device.service';
-import { Device, DeviceConnection, DeviceFilter, RegisterDevicesInput, RegisterDevicesPayload } from './device.types';
-import { COST, perItem } from '../../common/cost';
+import {
+  DecommissionDevicesInput,
+  DecommissionDevicesPayload,
+  Device,
+  DeviceConnection,
+  DeviceFilter,
+  RegisterDevicesInput,
+  RegisterDevicesPayload,
+} from './device.types';
+import { COST, perDevice, perItem } from '../../common/cost';
 
 @Resolver(() => Device)
 export class DeviceResolver {
   @Authorized(Roles.anyone)
-  @Query(() => DeviceConnection, { description: 'Devices ordered by hostname. Providers without tenantId see all tenants.' })
+  @Query(() => DeviceConnection, {
+    description: 'Devices ordered by hostname; decommissioned ones only when filter.decommissioned is true. Providers without tenantId see all tenants.',
+  })
   devices(
     @Ctx() ctx: RequestContext,
     @Arg('tenantId', () => ID, { nullable: true }) tenantId?: string,
@@ -31,6 +41,20 @@ export class DeviceResolver {
     @Arg('input', () => RegisterDevicesInput) input: RegisterDevicesInput,
   ): Promise<RegisterDevicesPayload> {
     return devices.registerDevices(ctx, input);
+  }
+
+  @Authorized(Roles.admins)
+  @Mutation(() => DecommissionDevicesPayload, {
+    description:
+      'Retires up to 10,000 devices (by ids or a filter), all or nothing: releases their licenses and marks them DECOMMISSIONED. ' +
+      'Their history stays readable; registering the uuid again creates a new device.',
+    complexity: perDevice(COST.deviceChange),
+  })
+  decommissionDevices(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => DecommissionDevicesInput) input: DecommissionDevicesInput,
+  ): Promise<DecommissionDevicesPayload> {
+    return devices.decommissionDevices(ctx, input);
   }
 
   @FieldResolver(() => Tenant)

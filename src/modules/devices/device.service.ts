@@ -1,14 +1,25 @@
 import type { RequestContext } from '../../common/context';
 import { loadById } from '../../common/loaders';
 import { parseIdArg } from '../../common/global-id';
-import { badInput } from '../../common/errors';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
-import { prepared, sql } from '../../db/sql';
+import { bulkSql, pgArray, prepared, sql } from '../../db/sql';
+import { withIdempotency } from '../../common/idempotency';
+import { evaluateAlerts } from '../alerts/alert.service';
+import { deviceTargets, lockDevices, releaseInTransaction } from '../assignments/assignment.service';
+import { recordAudit } from '../audit/audit.service';
 import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
 import { DeviceEntity } from './device.entity';
+import { deviceFilterSql } from './device.filter';
 import { invalidDevices, noDevices, tooManyDevices } from './device.errors';
-import { Device, type DeviceFilter, type RegisterDevicesInput, type RegisterDevicesPayload } from './device.types';
+import {
+  Device,
+  type DecommissionDevicesInput,
+  type DecommissionDevicesPayload,
+  type DeviceFilter,
+  type RegisterDevicesInput,
+  type RegisterDevicesPayload,
+} from './device.types';
 import { MAX_DEVICES_PER_CALL, validateDevices } from './device.validation';
 
 const CURSOR: CursorSpec = { list: 'devices', shape: ['string', 'uuid'] };
@@ -27,6 +38,8 @@ interface DeviceRow {
   hsec_compatible: boolean;
   created_at: Date;
   updated_at: Date;
+  decommissioned_at: Date | null;
+  decommissioned_by: string | null;
   inserted: boolean;
 }
 
@@ -58,12 +71,12 @@ export async function registerDevices(ctx: RequestContext, input: RegisterDevice
        select ?::uuid, r.uuid, r.hostname, r.system_ip, r.model, r.kind, r.mode, r.software_version, r.site_id, r.hsec_compatible
          from jsonb_to_recordset(?::jsonb) as r(uuid text, hostname text, system_ip text, model text, kind text, mode text,
                                                 software_version text, site_id text, hsec_compatible boolean)
-       on conflict (tenant_id, uuid) do update set
+       on conflict (tenant_id, uuid) where decommissioned_at is null do update set
          hostname = excluded.hostname, system_ip = excluded.system_ip, model = excluded.model, kind = excluded.kind,
          mode = excluded.mode, software_version = excluded.software_version, site_id = excluded.site_id,
          hsec_compatible = excluded.hsec_compatible, updated_at = app_now()
        returning id, tenant_id, uuid, hostname, system_ip, model, kind, mode, software_version, site_id,
-                 hsec_compatible, created_at, updated_at, (xmax = 0) as inserted`,
+                 hsec_compatible, created_at, updated_at, decommissioned_at, decommissioned_by, (xmax = 0) as inserted`,
       [tenantId, JSON.stringify(rows)],
     ),
   );
@@ -78,7 +91,7 @@ export async function registerDevices(ctx: RequestContext, input: RegisterDevice
 }
 
 const DEVICE_COLUMNS = `d.id, d.tenant_id, d.uuid, d.hostname, d.system_ip, d.model, d.kind, d.mode, d.software_version,
-  d.site_id, d.hsec_compatible, d.created_at, d.updated_at`;
+  d.site_id, d.hsec_compatible, d.created_at, d.updated_at, d.decommissioned_at, d.decommissioned_by`;
 
 /**
  * A keyset page of devices ordered by (hostname, id) and the total matching the filter, in one
@@ -91,7 +104,7 @@ export async function listDevices(
   const limit = pageSize(args.first);
   const after = decodeCursor(args.after, CURSOR);
   const tenantId = await resolveTenantScope(ctx, args.tenantId);
-  const filter = filterToSql(tenantId, args.filter);
+  const filter = deviceFilterSql(tenantId, args.filter);
   const keyset = after ? ' and (d.hostname, d.id) > (?, ?::uuid)' : '';
   return inScope(ctx, async (em) => {
     const rows = await prepared<Omit<DeviceRow, 'inserted'> & { total_count: number }>(
@@ -126,33 +139,6 @@ export async function findDevice(ctx: RequestContext, idArg: string): Promise<De
   return loadDevice(ctx, parseIdArg(idArg, 'Device', 'id'));
 }
 
-const MAX_FILTER_LENGTH = 100;
-
-function filterToSql(tenantId: string | null, filter: DeviceFilter | null | undefined): { where: string; params: unknown[] } {
-  const conditions: string[] = [];
-  const params: unknown[] = [];
-  const add = (condition: string, value: unknown): void => {
-    conditions.push(condition);
-    params.push(value);
-  };
-  if (tenantId) add('d.tenant_id = ?', tenantId);
-  for (const key of ['model', 'search'] as const) {
-    const value = filter?.[key];
-    if (value != null && value.length > MAX_FILTER_LENGTH) {
-      throw badInput(`filter.${key} must be at most ${MAX_FILTER_LENGTH} characters`, { argumentName: `filter.${key}` });
-    }
-  }
-  if (filter?.kind) add('d.kind = ?', filter.kind);
-  if (filter?.mode) add('d.mode = ?', filter.mode);
-  if (filter?.model) add('d.model = ?', filter.model);
-  if (filter?.search) add("d.hostname ilike ? escape '\\'", `%${escapeLike(filter.search)}%`);
-  return { where: conditions.length ? conditions.join(' and ') : 'true', params };
-}
-
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 function fromRow(r: DeviceRow): DeviceEntity {
   return {
     id: r.id,
@@ -168,5 +154,72 @@ function fromRow(r: DeviceRow): DeviceEntity {
     hsecCompatible: r.hsec_compatible,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    decommissionedAt: r.decommissioned_at,
+    decommissionedBy: r.decommissioned_by,
+  };
+}
+
+/**
+ * Retires up to 10,000 devices, all or nothing: releases every license they hold, marks them
+ * DECOMMISSIONED (when, by whom) and audits it, in one transaction. They leave compliance, the
+ * dashboard, alerts and later usage reports; their rows and history stay readable, and their uuids are
+ * free: registering one again creates a new device. Devices already decommissioned are left as they are.
+ */
+export async function decommissionDevices(ctx: RequestContext, input: DecommissionDevicesInput): Promise<DecommissionDevicesPayload> {
+  const targets = deviceTargets(input);
+  const tenantId = await requireTenantScope(ctx, input.tenantId);
+  const { ...request } = input;
+  delete request.idempotencyKey;
+  const { result, replayed } = await inScope(ctx, (em) =>
+    withIdempotency(em, { tenantId, operation: 'decommissionDevices', key: input.idempotencyKey, request }, async () => {
+      const deviceIds = await targets(em, tenantId);
+      const locked = await lockDevices(em, tenantId, deviceIds);
+      const retiring = locked.filter((d) => !d.decommissioned).map((d) => d.id);
+      const released = await releaseInTransaction(ctx, em, tenantId, retiring, null);
+      if (retiring.length > 0) {
+        await bulkSql(em, 'update device set decommissioned_at = app_now(), decommissioned_by = ? where tenant_id = ? and id = any(?::uuid[])', [
+          ctx.viewer.subject,
+          tenantId,
+          pgArray(retiring),
+        ]);
+        await recordAudit(ctx, em, {
+          tenantId,
+          action: 'devices.decommissioned',
+          targetType: 'Device',
+          targetIds: retiring,
+          details: { releasedAssignments: released.length, alreadyDecommissioned: deviceIds.length - retiring.length, byFilter: !!input.filter },
+        });
+        await evaluateAlerts(ctx, em, tenantId);
+      }
+      const rows = deviceIds.length
+        ? await sql<Omit<DeviceRow, 'inserted'>>(em, `select ${DEVICE_COLUMNS} from device d where d.tenant_id = ? and d.id = any(?::uuid[])`, [
+            tenantId,
+            pgArray(deviceIds),
+          ])
+        : [];
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return {
+        rows: deviceIds.map((id) => byId.get(id) as Omit<DeviceRow, 'inserted'>),
+        decommissioned: retiring.length,
+        releasedAssignments: released.length,
+      };
+    }),
+  );
+  ctx.log.info({ tenantId, decommissioned: result.decommissioned, replayed }, 'devices decommissioned');
+  return {
+    // A replay reads the stored JSON, where timestamps are strings.
+    devices: result.rows.map((r) => Device.from(fromRow({ ...r, ...timestamps(r), inserted: false }))),
+    decommissioned: result.decommissioned,
+    alreadyDecommissioned: result.rows.length - result.decommissioned,
+    releasedAssignments: result.releasedAssignments,
+    replayed,
+  };
+}
+
+function timestamps(r: Pick<DeviceRow, 'created_at' | 'updated_at' | 'decommissioned_at'>): Pick<DeviceRow, 'created_at' | 'updated_at' | 'decommissioned_at'> {
+  return {
+    created_at: new Date(r.created_at),
+    updated_at: new Date(r.updated_at),
+    decommissioned_at: r.decommissioned_at === null ? null : new Date(r.decommissioned_at),
   };
 }
