@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'INSUFFICIENT_LICENSES'
   | 'LICENSE_NOT_EDITABLE'
+  | 'STATEMENT_TIMEOUT'
   | 'INTERNAL_SERVER_ERROR';
 
 export class AppError extends GraphQLError {
