@@ -384,3 +384,28 @@ describe('hand-recorded license lines: updateLicense and removeLicenses', () => 
     });
   });
 });
+
+describe('the cost of correcting and removing lines', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { COST_LIMITS: 'on', COST_HEAVY_THRESHOLD: '1000000' } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const requested = (body: unknown): number => (body as { extensions: { cost: { requested: number } } }).extensions.cost.requested;
+
+  it('charges removeLicenses 50 points a line on top of the reconciliation it runs, and updateLicense a fixed 5,060', async () => {
+    const tenant = await createAccountTenant(server, 'cost-lines');
+    const lines = await addLines(server, tenant, [1, 2, 3].map(() => ({ tag: DNA_A_T1, billingType: 'PREPAID' as const, quantity: 2 })));
+    const admin = server.token('PROVIDER_ADMIN');
+    const updated = await server.graphql('mutation($input: UpdateLicenseInput!) { updateLicense(input: $input) { changed } }', { input: { id: lines[0], quantity: 3 } }, admin);
+    expect(updated.body.errors).toBeUndefined();
+    // 10 for any mutation + 50 + 5,000, and a one-field selection.
+    expect(requested(updated.body)).toBe(10 + 50 + 5000 + 1);
+    const removed = await server.graphql('mutation($input: RemoveLicensesInput!) { removeLicenses(input: $input) { removed } }', { input: { ids: lines } }, admin);
+    expect(removed.body.errors).toBeUndefined();
+    expect(requested(removed.body)).toBe(10 + 5000 + 3 * 50 + 1);
+  });
+});
