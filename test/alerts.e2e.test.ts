@@ -21,6 +21,7 @@ import {
   activeKeys,
   advanceDays,
   dashboardOf,
+  DAY_MS,
   DNA_A_T1,
   keysOf,
   listAlerts,
@@ -524,5 +525,53 @@ describe('SYNC_FAILED with an online license server', () => {
     expect(await activeKeys(server, tenant)).toEqual([]);
     const resolved = await listAlerts(server, tenant.admin, { active: false });
     expect(resolved.map((a) => [a.id, a.kind, a.active, a.resolvedAt !== null])).toEqual([[alert.id, 'SYNC_FAILED', false, true]]);
+  });
+});
+
+describe('configurable alert periods', () => {
+  const files = new OfflineLicenseServer('alerts-period-license-server');
+  let server: TestServer;
+  let scheduler: Scheduler;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    // Instance-wide settings: this server (and database) is this block's own.
+    const settings = await gqlData<{ setLicenseSyncMode: { syncRequiredDays: number } }>(
+      server,
+      'mutation($input: SetLicenseSyncModeInput!) { setLicenseSyncMode(input: $input) { syncRequiredDays } }',
+      { input: { mode: 'OFFLINE', trustedSigningKeys: [files.publicKeyPem], syncRequiredDays: 30 } },
+      server.token('PROVIDER_ADMIN'),
+    );
+    expect(settings.setLicenseSyncMode).toEqual({ syncRequiredDays: 30 });
+    scheduler = await startAlertScheduler(server);
+  });
+  afterAll(async () => {
+    await scheduler?.stop();
+    await server?.close();
+  });
+
+  it('with syncRequiredDays: 30, warns from day 24 and raises SYNC_OVERDUE on day 31 (30 full days after the sync), not before', async () => {
+    const tenant = await createTrialTenant(server, 'period-30');
+    // Day 1: the tenant syncs (a license summary upload).
+    await files.sync(server, tenant, [files.line(`${tenant.slug}-L1`, 'PREPAID', 5)]);
+    const syncedAt = new Date((await dashboardOf(server, tenant.admin)).reportingClock?.lastSyncAt ?? 0);
+    expect((await dashboardOf(server, tenant.admin)).reportingClock?.syncDueAt).toBe(plusDays(syncedAt, 30).toISOString());
+    const at = async (ms: number): Promise<string[]> => {
+      server.runtime.clock.reset();
+      server.runtime.clock.advance(syncedAt.getTime() + ms - server.runtime.clock.now().getTime());
+      await scheduler.evaluateAlerts();
+      return activeKeys(server, tenant);
+    };
+    const HOUR = 3_600_000;
+
+    expect(await at(23 * DAY_MS - HOUR)).toEqual([]);
+    expect(await at(23 * DAY_MS)).toEqual(['SYNC_DUE_SOON tenant']);
+    // Day 30, its last hour: still only the warning.
+    expect(await at(30 * DAY_MS - HOUR)).toEqual(['SYNC_DUE_SOON tenant']);
+    // Day 31 begins: overdue.
+    expect(await at(30 * DAY_MS)).toEqual(['SYNC_OVERDUE tenant']);
+    const overdue = theAlert(await listAlerts(server, tenant.admin, { active: true }), 'SYNC_OVERDUE');
+    expect(overdue).toMatchObject({ severity: 'CRITICAL', details: { dueAt: plusDays(syncedAt, 30).toISOString() } });
+    expect(overdue.message).toBe('no synchronisation with the license server for 30 days (required every 30)');
   });
 });

@@ -464,6 +464,51 @@ describe('license assignment', () => {
       await expectNothingWritten(tenant);
     });
 
+    it('refuses the obsolete SDWAN-DNA-A entitlement as never assignable, even with a recorded SDWAN-DNA-A line', async () => {
+      const tenant = await createAccountTenant(server, slug('obsolete-a'));
+      const [line] = await addLines(server, tenant, [{ tag: 'SDWAN-DNA-A', billingType: 'PREPAID', quantity: 10 }]);
+      const [device] = await addDevices(server, tenant, 1);
+
+      const err = await assignError(server, tenant.operator, { deviceIds: [device], entitlementTag: 'SDWAN-DNA-A' });
+
+      expect(err.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(err.message).toBe('DNA Advantage for SDWAN (SDWAN-DNA-A) is obsolete and never assignable');
+      await expectNothingWritten(tenant);
+      expect((await licensesOf(tenant)).get(line)).toMatchObject({ quantity: 10, inUse: 0, available: 10 });
+      expect((await devicesOf(tenant)).get(device)).toMatchObject({ complianceReasons: ['UNASSIGNED'], assignments: [] });
+    });
+
+    it('caps an Enterprise Agreement prepaid line at its quantity like an a-la-carte one (INSUFFICIENT_LICENSES), writing nothing', async () => {
+      const tenant = await createAccountTenant(server, slug('ea-cap'));
+      const [ea] = (
+        await gqlData<{ addLicenses: { id: string; billingModel: string }[] }>(
+          server,
+          'mutation($input: AddLicensesInput!) { addLicenses(input: $input) { id billingModel } }',
+          {
+            input: {
+              tenantId: tenant.id,
+              licenses: [{ virtualAccountId: tenant.va.MAIN, entitlementTag: dnaTag('P', 'T2'), billingType: 'PREPAID', billingModel: 'ENTERPRISE_AGREEMENT',
+                           subscriptionId: 'EA-2026', quantity: 2, startDate: day(-30), endDate: day(365) }],
+            },
+          },
+          server.token('PROVIDER_ADMIN'),
+        )
+      ).addLicenses;
+      expect(ea.billingModel).toBe('ENTERPRISE_AGREEMENT');
+      const [d1, d2, d3] = await addDevices(server, tenant, 3);
+
+      const over = await assignError(server, tenant.operator, { deviceIds: [d1, d2, d3], level: 'PREMIER', tier: 'T2' });
+      expect(over.extensions).toMatchObject({ code: 'INSUFFICIENT_LICENSES', requested: 3, available: 2 });
+      expect(over.message).toBe('3 device(s) need Routing DNA Premier: Tier 2 but only 2 are available');
+      await expectNothingWritten(tenant);
+
+      const fits = await assign(server, tenant.operator, { deviceIds: [d1, d2], level: 'PREMIER', tier: 'T2', billingType: 'PREPAID' });
+      expect(fits.assignments.map((a) => a.license?.id)).toEqual([ea.id, ea.id]);
+      const last = await assignError(server, tenant.operator, { deviceIds: [d3], level: 'PREMIER', tier: 'T2' });
+      expect(last.extensions).toMatchObject({ code: 'INSUFFICIENT_LICENSES', requested: 1, available: 0 });
+      expect((await licensesOf(tenant)).get(ea.id)).toMatchObject({ quantity: 2, inUse: 2, available: 0 });
+    });
+
     it('refuses an entitlement this product does not manage', async () => {
       const tenant = await createAccountTenant(server, slug('unmanaged-tag'));
       const [device] = await addDevices(server, tenant, 1);
@@ -1144,6 +1189,59 @@ function figuresOf(view: DashboardView): Figures {
     expiring: view.expiring,
   };
 }
+
+describe('applicability by device mode (DEVICE_MODE)', () => {
+  let server: TestServer;
+  const premierT3 = dnaTag('P', 'T3');
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    // Arranged in this suite's own database: the seeded catalog lets every entitlement apply in both
+    // modes, so a controller-only entitlement is modelled the way the catalog states one.
+    await server.sql(`update entitlement set device_modes = '{CONTROLLER}' where tag = $1`, [premierT3]);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('shows the mode limit in the catalog, refuses an autonomous device naming DEVICE_MODE, and assigns the controller-mode one', async () => {
+    const catalog = await gqlData<{ entitlements: { tag: string; deviceModes: string[] }[] }>(server, '{ entitlements { tag deviceModes } }', {}, server.token('PROVIDER_OPERATOR'));
+    expect(catalog.entitlements.find((e) => e.tag === premierT3)?.deviceModes).toEqual(['CONTROLLER']);
+    const tenant = await createAccountTenant(server, 'mode-limited');
+    await addLines(server, tenant, [{ tag: premierT3, billingType: 'PREPAID', quantity: 5 }]);
+    const [controller] = await addDevices(server, tenant, 1, { mode: 'CONTROLLER' }, 1);
+    const [autonomous] = await addDevices(server, tenant, 1, { mode: 'AUTONOMOUS' }, 2);
+
+    const err = await assignError(server, tenant.operator, { deviceIds: [controller, autonomous], entitlementTag: premierT3 });
+    expect(err.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(err.extensions?.inapplicableDevices).toEqual([
+      { deviceId: autonomous, uuid: 'C8K-000002', hostname: 'edge-000002.example', reasons: ['DEVICE_MODE'],
+        message: 'Routing DNA Premier: Tier 3 does not apply in autonomous mode' },
+    ]);
+    expect(err.message).toBe('Routing DNA Premier: Tier 3 cannot be assigned to 1 device(s): C8K-000002 (edge-000002.example): Routing DNA Premier: Tier 3 does not apply in autonomous mode');
+    expect(await countRows(server, 'assignment', tenant)).toBe(0);
+
+    const ok = await assign(server, tenant.operator, { deviceIds: [controller], entitlementTag: premierT3 });
+    expect(ok).toMatchObject({ assigned: 1, pending: 0 });
+  });
+
+  it('reports NOT_APPLICABLE once a device holding a controller-only license is re-registered in autonomous mode', async () => {
+    const tenant = await createAccountTenant(server, 'mode-switched');
+    await addLines(server, tenant, [{ tag: premierT3, billingType: 'PREPAID', quantity: 5 }]);
+    const [device] = await addDevices(server, tenant, 1, { mode: 'CONTROLLER' });
+    await assign(server, tenant.operator, { deviceIds: [device], entitlementTag: premierT3 });
+    const compliance = `query { devices(first: 10) { edges { node { id mode complianceStatus complianceReasons } } } }`;
+    const before = await gqlData<{ devices: { edges: { node: unknown }[] } }>(server, compliance, {}, tenant.operator);
+    expect(before.devices.edges.map((e) => e.node)).toEqual([{ id: device, mode: 'CONTROLLER', complianceStatus: 'COMPLIANT', complianceReasons: [] }]);
+
+    await registerDevices(server, tenant.admin, [deviceInput(1, { mode: 'AUTONOMOUS', hsecCompatible: true })]);
+
+    const after = await gqlData<{ devices: { edges: { node: unknown }[] } }>(server, compliance, {}, tenant.operator);
+    expect(after.devices.edges.map((e) => e.node)).toEqual([
+      { id: device, mode: 'AUTONOMOUS', complianceStatus: 'OUT_OF_COMPLIANCE', complianceReasons: ['NOT_APPLICABLE'] },
+    ]);
+  });
+});
 
 describe('licenseDashboard', () => {
   let server: TestServer;

@@ -1,5 +1,7 @@
 import { createClient } from 'graphql-ws';
+import pg from 'pg';
 import WebSocket from 'ws';
+import { addDevices, addLines, countRows, createAccountTenant, currentAssignments, dbId, dnaTag } from './support/assignment-fixtures';
 import { createTenant } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/harness';
 
@@ -77,10 +79,103 @@ describe('query limits over HTTP and WebSocket', () => {
     const cost = await overWs('{ devices(first: 100) { edges { node { id hostname model uuid kind mode softwareVersion } } } }');
     expect(cost[0]?.code).toBe('QUERY_TOO_COMPLEX');
   });
+});
 
-  it('runs every request statement under the configured PostgreSQL statement timeout', async () => {
-    const [row] = await server.db.orm.em.fork().execute<{ statement_timeout: string }[]>('show statement_timeout');
-    expect(row.statement_timeout).toBe('30s');
+describe('the PostgreSQL statement timeout (STATEMENT_TIMEOUT_MS)', () => {
+  let server: TestServer;
+  let holder: pg.Client;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { STATEMENT_TIMEOUT_MS: '1000' } });
+    // Another session (the owner's) holds locks for as long as a test wants: the server's own
+    // statements then really run past the timeout, waiting on them.
+    holder = new pg.Client({ connectionString: server.ownerUrl });
+    await holder.connect();
+  });
+  afterAll(async () => {
+    await holder?.end();
+    await server?.close();
+  });
+
+  /** Resolves once one of the application's statements waits on a lock (it is running, and slow). */
+  const someoneWaits = async (): Promise<void> => {
+    for (let i = 0; i < 200; i++) {
+      const rows = await server.sql("select 1 from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database() and pid <> $1", [
+        (holder as unknown as { processID: number }).processID,
+      ]);
+      if (rows.length > 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('no statement of the server ever waited on the held lock');
+  };
+
+  it('cancels a mutation statement that runs past it: STATEMENT_TIMEOUT (503), nothing written, the idempotency key not used up, and the retry works', async () => {
+    const tenant = await createAccountTenant(server, 'timeout-assign');
+    const [line] = await addLines(server, tenant, [{ tag: dnaTag('A', 'T1'), billingType: 'PREPAID', quantity: 5 }]);
+    const [device] = await addDevices(server, tenant, 1);
+    const input = { deviceIds: [device], level: 'ADVANTAGE', tier: 'T1', idempotencyKey: 'slow-1' };
+    const mutation = 'mutation($input: AssignLicensesInput!) { assignLicenses(input: $input) { assigned replayed } }';
+
+    await holder.query('begin');
+    try {
+      // assignLicenses locks its devices first: this row lock makes that statement wait.
+      await holder.query('select id from device where id = $1 for update', [dbId(device)]);
+      const pending = server.graphql(mutation, { input }, tenant.operator);
+      await someoneWaits();
+      const res = await pending;
+      expect(res.status).toBe(503);
+      expect(res.body.data ?? null).toBeNull();
+      expect(res.body.errors).toEqual([
+        {
+          message:
+            'a database statement of this request ran longer than the server allows and was cancelled; its transaction was rolled back. Retry later, or ask for less at once',
+          locations: [{ line: 1, column: 42 }],
+          path: ['assignLicenses'],
+          extensions: { code: 'STATEMENT_TIMEOUT' },
+        },
+      ]);
+    } finally {
+      await holder.query('rollback');
+    }
+    expect(await countRows(server, 'assignment', tenant)).toBe(0);
+    expect(await countRows(server, 'idempotency_key', tenant)).toBe(0);
+    expect(await server.sql("select 1 from audit_event where tenant_id = $1 and action = 'licenses.assigned'", [tenant.uuid])).toEqual([]);
+
+    const retry = await server.graphql<{ assignLicenses: { assigned: number; replayed: boolean } }>(mutation, { input }, tenant.operator);
+    expect(retry.body).toEqual({ data: { assignLicenses: { assigned: 1, replayed: false } } });
+    expect((await currentAssignments(server, tenant)).map((a) => [a.device_id, a.license_id])).toEqual([[dbId(device), dbId(line)]]);
+  });
+
+  it('cancels a query statement that runs past it, over HTTP and WebSocket alike, and serves the next request', async () => {
+    const tenant = await createAccountTenant(server, 'timeout-read');
+    await addLines(server, tenant, [{ tag: dnaTag('A', 'T1'), billingType: 'PREPAID', quantity: 5 }]);
+    const query = '{ licenses(first: 5) { totalCount } }';
+    await holder.query('begin');
+    try {
+      // Even a plain read waits behind an exclusive table lock.
+      await holder.query('lock table license in access exclusive mode');
+      const overHttp = server.graphql(query, {}, tenant.operator);
+      await someoneWaits();
+      const http = await overHttp;
+      expect(http.status).toBe(503);
+      expect(http.body.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([['STATEMENT_TIMEOUT', ['licenses']]]);
+
+      const client = createClient({ url: server.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${tenant.operator}` }, retryAttempts: 0 });
+      try {
+        const ws = await new Promise<{ code?: unknown; path?: unknown }[]>((resolve, reject) => {
+          client.subscribe({ query }, {
+            next: (r) => resolve((r.errors ?? []).map((e) => ({ code: e.extensions?.code, path: e.path }))),
+            error: reject,
+            complete: () => resolve([]),
+          });
+        });
+        expect(ws).toEqual([{ code: 'STATEMENT_TIMEOUT', path: ['licenses'] }]);
+      } finally {
+        await client.dispose();
+      }
+    } finally {
+      await holder.query('rollback');
+    }
+    expect((await server.graphql(query, {}, tenant.operator)).body).toEqual({ data: { licenses: { totalCount: 1 } } });
   });
 });
 

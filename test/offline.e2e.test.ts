@@ -470,9 +470,10 @@ describe('offline round trip, report downloads, acknowledgements and roles', () 
     });
   });
 
-  it('does not silently drop a summary line whose entitlement tag is not in the catalog', async () => {
-    // DOMAIN.md: entitlements not managed here are shown as unmanaged. A line the product cannot keep
-    // must refuse the file; storing the rest and reporting success loses a purchased line unseen.
+  it('keeps a summary line whose entitlement tag is not in the catalog as an unmanaged line, shown and never assignable, like a sync does', async () => {
+    // DOMAIN.md: everything in the smart account that is not managed here is shown as unmanaged and
+    // cannot be assigned. The file is accepted whole: dropping the line would lose a purchase unseen,
+    // refusing the file would block the lines the product does manage.
     const tenant = await createTrialTenant(server, slug('uncatalogued'));
     const unknownTag = 'regid.2017-03.com.cisco.advantagek9';
     const line = (lineId: string, entitlementTag: string): LicenseLine => ({
@@ -496,17 +497,44 @@ describe('offline round trip, report downloads, acknowledgements and roles', () 
       simulatorKey(sim).privateKey,
     );
 
-    const res = await server.graphql<{ uploadLicenseSummary: SummaryUploadView }>(UPLOAD_SUMMARY, { input: { contentBase64: base64(file) } }, tenant.admin);
+    const upload = await uploadSummary(server, tenant.admin, file);
 
-    const stored = await server.sql<{ line: string }>('select external_line_id as line from license where tenant_id = $1 order by 1', [tenant.uuid]);
-    const error = res.body.errors?.[0];
-    const outcome = error
-      ? { refused: error.extensions?.code, namesTheTag: error.message.includes(unknownTag), stored: stored.map((r) => r.line) }
-      : { linesAdded: res.body.data?.uploadLicenseSummary.syncRun.linesAdded, stored: stored.map((r) => r.line) };
-    expect([
-      { refused: 'BAD_USER_INPUT', namesTheTag: true, stored: [] },
-      { linesAdded: 2, stored: ['L-KNOWN', 'L-UNKNOWN'] },
-    ]).toContainEqual(outcome);
+    expect(upload.syncRun).toMatchObject({ status: 'SUCCEEDED', linesAdded: 2, linesChanged: 0, linesRemoved: 0 });
+    const stored = await server.sql<{ line: string; source: string }>(
+      'select external_line_id as line, source from license where tenant_id = $1 order by 1',
+      [tenant.uuid],
+    );
+    expect(stored).toEqual([
+      { line: 'L-KNOWN', source: 'FILE' },
+      { line: 'L-UNKNOWN', source: 'FILE' },
+    ]);
+    const catalog = await gqlData<{ entitlements: { tag: string; displayName: string; category: string; managed: boolean; assignable: boolean }[] }>(
+      server,
+      'query { entitlements(includeUnmanaged: true) { tag displayName category managed assignable } }',
+      {},
+      tenant.operator,
+    );
+    expect(catalog.entitlements.find((e) => e.tag === unknownTag)).toEqual({
+      tag: unknownTag, displayName: unknownTag, category: 'OTHER', managed: false, assignable: false,
+    });
+    const listed = await gqlData<{ licenses: { edges: { node: { entitlement: { tag: string; managed: boolean }; quantity: number } }[] } }>(
+      server,
+      'query { licenses(first: 10, entitlementTag: "regid.2017-03.com.cisco.advantagek9") { edges { node { quantity entitlement { tag managed } } } } }',
+      {},
+      tenant.operator,
+    );
+    expect(listed.licenses.edges.map((e) => e.node)).toEqual([{ quantity: 5, entitlement: { tag: unknownTag, managed: false } }]);
+    const [device] = (
+      await registerDevices(server, tenant.admin, [deviceInput(1)])
+    ).map((d) => d.id);
+    const refused = await gqlError(
+      server,
+      'mutation($input: AssignLicensesInput!) { assignLicenses(input: $input) { assigned } }',
+      { input: { deviceIds: [device], entitlementTag: unknownTag } },
+      tenant.admin,
+    );
+    expect(refused.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(refused.message).toBe(`${unknownTag} (${unknownTag}) is not managed by this product and cannot be assigned`);
   });
 
   it('generates the usage report of 10,000 devices holding a postpaid license (timed, no assertion on time)', async () => {

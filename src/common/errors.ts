@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
   | 'INSUFFICIENT_LICENSES'
+  | 'LICENSE_NOT_EDITABLE'
+  | 'STATEMENT_TIMEOUT'
   | 'INTERNAL_SERVER_ERROR';
 
 export class AppError extends GraphQLError {

@@ -2,7 +2,7 @@ import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type pg from 'pg';
 import { isProviderRole } from '../auth/roles';
 import type { RequestContext } from '../common/context';
-import { InvariantError } from '../common/errors';
+import { AppError, InvariantError } from '../common/errors';
 
 const SCOPE_SQL = "select set_config('app.tenant_id', ?, true), set_config('app.role', ?, true), set_config('app.now', ?, true)";
 
@@ -25,12 +25,45 @@ function scopeParams(ctx: RequestContext): string[] {
  */
 export async function inScope<T>(ctx: RequestContext, fn: (em: EntityManager) => Promise<T>): Promise<T> {
   const params = scopeParams(ctx);
-  if (ctx.scope?.usable) return ctx.scope.run(fn);
-  return ctx.em.transactional(async (em) => {
-    await em.execute(SCOPE_SQL, params, 'get');
-    return fn(em);
-  });
+  try {
+    if (ctx.scope?.usable) return await ctx.scope.run(fn);
+    return await ctx.em.transactional(async (em) => {
+      await em.execute(SCOPE_SQL, params, 'get');
+      return fn(em);
+    });
+  } catch (err) {
+    if (!isStatementTimeout(err)) throw err;
+    // Logged here with the statement (the client sees none of it); answered with a code of its own.
+    ctx.log.warn({ err, requestId: ctx.requestId }, 'statement timeout');
+    throw statementTimeout();
+  }
 }
+
+/**
+ * PostgreSQL cancelled a statement because it ran past STATEMENT_TIMEOUT_MS: SQLSTATE 57014 with the
+ * timeout's own message (a cancel for another reason, e.g. pg_cancel_backend at shutdown, is not this).
+ */
+export function isStatementTimeout(error: unknown): boolean {
+  let e: unknown = error;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (code === '57014' && typeof message === 'string' && message.includes('statement timeout')) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Neither the client's fault nor a bug as such: its own code, so a client can retry later or ask for
+ * less. The transaction the statement ran in was rolled back, so that transaction changed nothing.
+ */
+const statementTimeout = (): AppError =>
+  new AppError(
+    'STATEMENT_TIMEOUT',
+    'a database statement of this request ran longer than the server allows and was cancelled; its transaction was rolled back. Retry later, or ask for less at once',
+    undefined,
+    503,
+  );
 
 /**
  * The one transaction of a read-only request, begun on first use and committed when the response

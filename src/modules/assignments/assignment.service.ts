@@ -556,6 +556,24 @@ export async function reconcileAssignments(ctx: RequestContext, input: Reconcile
   });
 }
 
+/**
+ * What removed license lines held (a line that vanished from the license server or a summary file,
+ * or a hand-recorded line removed with removeLicenses) is never silently dropped: those current
+ * assignments lose their line and wait, PENDING_RECONCILIATION, for reconcileInTransaction to bind
+ * them to another. The caller marks the lines removed first, so reconciliation cannot pick them
+ * again. Returns how many assignments became pending.
+ */
+export async function unbindFromRemovedLines(em: EntityManager, tenantId: string, licenseIds: readonly string[]): Promise<number> {
+  if (licenseIds.length === 0) return 0;
+  const moved = await sql<{ id: string }>(
+    em,
+    `update assignment set license_id = null, status = 'PENDING_RECONCILIATION'
+      where tenant_id = ? and license_id = any(?::uuid[]) and released_at is null returning id`,
+    [tenantId, pgArray(licenseIds)],
+  );
+  return moved.length;
+}
+
 export async function reconcileInTransaction(ctx: RequestContext, em: EntityManager, tenantId: string): Promise<ReconcileOutcome> {
   const pending = await sql<AssignmentRow>(
     em,

@@ -10,8 +10,16 @@ import { requireTenant } from '../tenants/tenant.service';
 import { Tenant } from '../tenants/tenant.types';
 import { BillingType } from './license.enums';
 import * as licenses from './license.service';
-import { AddLicensesInput, License, LicenseConnection } from './license.types';
-import { COST, perItem } from '../../common/cost';
+import {
+  AddLicensesInput,
+  License,
+  LicenseConnection,
+  RemoveLicensesInput,
+  RemoveLicensesPayload,
+  UpdateLicenseInput,
+  UpdateLicensePayload,
+} from './license.types';
+import { COST, fixed, perItem } from '../../common/cost';
 
 @Resolver(() => License)
 export class LicenseResolver {
@@ -36,6 +44,26 @@ export class LicenseResolver {
   })
   addLicenses(@Ctx() ctx: RequestContext, @Arg('input', () => AddLicensesInput) input: AddLicensesInput): Promise<License[]> {
     return licenses.addLicenses(ctx, input);
+  }
+
+  @Authorized(Roles.providerAdmin)
+  @Mutation(() => UpdateLicensePayload, {
+    description:
+      'Corrects a hand-recorded (MANUAL) line; lines from the license server or a summary file are refused with LICENSE_NOT_EDITABLE.',
+    complexity: fixed(COST.licenseLine + COST.reconcile),
+  })
+  updateLicense(@Ctx() ctx: RequestContext, @Arg('input', () => UpdateLicenseInput) input: UpdateLicenseInput): Promise<UpdateLicensePayload> {
+    return licenses.updateLicense(ctx, input);
+  }
+
+  @Authorized(Roles.providerAdmin)
+  @Mutation(() => RemoveLicensesPayload, {
+    description:
+      'Removes hand-recorded (MANUAL) lines of one tenant, all or nothing; what they held becomes pending and is reconciled as after a sync.',
+    complexity: perItem(['input', 'ids'], COST.licenseLine, COST.mutation + COST.reconcile),
+  })
+  removeLicenses(@Ctx() ctx: RequestContext, @Arg('input', () => RemoveLicensesInput) input: RemoveLicensesInput): Promise<RemoveLicensesPayload> {
+    return licenses.removeLicenses(ctx, input);
   }
 
   @FieldResolver(() => Tenant)

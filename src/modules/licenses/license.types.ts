@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { GraphQLLocalDate } from 'graphql-scalars';
+import { GraphQLDateTime, GraphQLLocalDate } from 'graphql-scalars';
 import { toGlobalId } from '../../common/global-id';
 import { Node } from '../../common/node';
 import { ConnectionType } from '../../common/relay';
@@ -23,6 +23,7 @@ export interface LicenseRow {
   source: LicenseSource;
   in_use: number;
   expired: boolean;
+  removed_at: string | null;
 }
 
 @ObjectType({ implements: Node, description: 'A license line (pool) of a virtual account.' })
@@ -69,8 +70,19 @@ export class License implements Node {
   @Field(() => Boolean, { description: 'The term has ended.' })
   expired!: boolean;
 
-  @Field(() => LicenseSource)
+  @Field(() => LicenseSource, { description: 'MANUAL lines (addLicenses) can be corrected and removed; SYNC and FILE lines cannot.' })
   source!: LicenseSource;
+
+  @Field(() => Boolean, {
+    description: 'A prepaid line with more devices than its quantity (its quantity was lowered under use); its devices are OVER_ALLOCATED.',
+  })
+  overAllocated!: boolean;
+
+  @Field(() => GraphQLDateTime, {
+    nullable: true,
+    description: 'When the line was removed (vanished from the license server or a summary file, or removeLicenses); removed lines are kept for history and never offered again.',
+  })
+  removedAt!: Date | null;
 
   dbId!: string;
   tenantId!: string;
@@ -95,6 +107,8 @@ export class License implements Node {
     l.endDate = row.end_date;
     l.expired = row.expired;
     l.source = row.source;
+    l.overAllocated = row.billing_type === BillingType.PREPAID && row.in_use > row.quantity;
+    l.removedAt = row.removed_at ? new Date(row.removed_at) : null;
     return l;
   }
 }
@@ -139,4 +153,82 @@ export class AddLicensesInput {
 
   @Field(() => [LicenseInput], { description: 'Up to 1,000 license lines.' })
   licenses!: LicenseInput[];
+}
+
+@InputType({
+  description:
+    'A correction of a hand-recorded (MANUAL) line; fields left out keep their value. Entitlement, billing type and virtual account can change only while no device holds the line.',
+})
+export class UpdateLicenseInput {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Int, { nullable: true, description: 'May go below inUse: the line then is over-allocated (prepaid), nothing is released.' })
+  quantity?: number | null;
+
+  @Field(() => GraphQLLocalDate, { nullable: true })
+  startDate?: string | null;
+
+  @Field(() => GraphQLLocalDate, { nullable: true })
+  endDate?: string | null;
+
+  @Field(() => String, { nullable: true })
+  subscriptionId?: string | null;
+
+  @Field(() => LicenseType, { nullable: true })
+  licenseType?: LicenseType | null;
+
+  @Field(() => BillingModel, { nullable: true, description: 'Within the billing type (A_LA_CARTE <-> ENTERPRISE_AGREEMENT, MSLA_U <-> MSLA_C) at any time.' })
+  billingModel?: BillingModel | null;
+
+  @Field(() => BillingType, { nullable: true, description: 'Only while the line is not in use; give billingModel with it.' })
+  billingType?: BillingType | null;
+
+  @Field(() => String, { nullable: true, description: 'Only while the line is not in use.' })
+  entitlementTag?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only while the line is not in use.' })
+  virtualAccountId?: string | null;
+}
+
+@ObjectType()
+export class UpdateLicensePayload {
+  @Field(() => License)
+  license!: License;
+
+  @Field(() => [String], { description: 'The fields whose value changed (input names); empty when the correction changed nothing.' })
+  changed!: string[];
+
+  @Field(() => Int, { description: 'Pending assignments bound to a line by this change (a raised quantity or a longer term makes room).' })
+  assignmentsReconciled!: number;
+}
+
+@InputType()
+export class RemoveLicensesInput {
+  @Field(() => [ID], { description: 'Up to 1,000 hand-recorded (MANUAL) lines of one tenant.' })
+  ids!: string[];
+
+  @Field(() => String, { nullable: true, description: 'A retry with the same key and ids returns the first result.' })
+  idempotencyKey?: string | null;
+}
+
+@ObjectType()
+export class RemoveLicensesPayload {
+  @Field(() => [License], { description: 'The lines, in input order, now removed.' })
+  licenses!: License[];
+
+  @Field(() => Int, { description: 'Lines removed by this call.' })
+  removed!: number;
+
+  @Field(() => Int, { description: 'Lines that were already removed (nothing changed for them).' })
+  alreadyRemoved!: number;
+
+  @Field(() => Int, { description: 'Assignments of the removed lines, made PENDING_RECONCILIATION.' })
+  assignmentsPending!: number;
+
+  @Field(() => Int, { description: 'Pending assignments then bound to another line (the same reconciliation as after a sync).' })
+  assignmentsReconciled!: number;
+
+  @Field(() => Boolean, { description: 'True when this answers a retry (same idempotencyKey) from the first result.' })
+  replayed!: boolean;
 }

@@ -10,7 +10,7 @@ import { inScope } from '../../db/scope';
 import { pgArray, sql } from '../../db/sql';
 import { SsmError, type SsmClient } from '../../ssm/client';
 import type { UsageMeasurement, VirtualAccountLicenses } from '../../ssm/files/formats';
-import { reconcileInTransaction } from '../assignments/assignment.service';
+import { reconcileInTransaction, unbindFromRemovedLines } from '../assignments/assignment.service';
 import { evaluateAlerts } from '../alerts/alert.service';
 import { recordAudit } from '../audit/audit.service';
 import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
@@ -121,17 +121,7 @@ export async function applyLicenseLines(
       returning l.id`,
     [tenantId, covered ? pgArray(covered) : null, covered ? pgArray(covered) : null, pgArray(keep)],
   );
-  let assignmentsPending = 0;
-  if (removed.length > 0) {
-    // Never silently dropped: what the vanished lines held waits for a line to bind to.
-    const moved = await sql<{ id: string }>(
-      em,
-      `update assignment set license_id = null, status = 'PENDING_RECONCILIATION'
-        where tenant_id = ? and license_id = any(?::uuid[]) and released_at is null returning id`,
-      [tenantId, pgArray(removed.map((r) => r.id))],
-    );
-    assignmentsPending = moved.length;
-  }
+  const assignmentsPending = await unbindFromRemovedLines(em, tenantId, removed.map((r) => r.id));
   const reconciled = await reconcileInTransaction(ctx, em, tenantId);
   return {
     linesAdded: upserted.filter((u) => u.inserted).length,
