@@ -24,6 +24,8 @@ export const COST = {
   usageReport: 50_000,
   /** Reconciling every pending assignment of a tenant. */
   reconcile: 5_000,
+  /** Deleting a tenant: every row it owns (100,000 devices' worth: a few seconds). */
+  tenantDeletion: 50_000,
 } as const;
 
 type Complexity = (options: ComplexityEstimatorArgs) => number;
