@@ -25,7 +25,8 @@ export async function startPgListener(opts: { url: string; log: Logger; channels
   let closed = false;
 
   const connect = async (first: boolean): Promise<void> => {
-    const c = new pg.Client({ connectionString: opts.url, application_name: 'slm-listener' });
+    // The name it had when it carried alerts only: monitoring and tests recognise the connection by it.
+    const c = new pg.Client({ connectionString: opts.url, application_name: 'slm-alert-listener' });
     c.on('notification', (msg) => {
       if (!msg.payload) return;
       for (const handler of handlers.get(msg.channel) ?? []) {
