@@ -341,6 +341,18 @@ describe('scheduled syncs of a suspended tenant', () => {
     }, 20_000);
     expect(await server.sql('select count(*)::int as n from sync_run where tenant_id = $1', [paused.uuid])).toEqual([{ n: 0 }]);
 
+    // A sync job queued before the suspension (arranged as pg-boss stores one) is skipped when it runs.
+    const [queued] = await server.sql<{ id: string }>(
+      "insert into pgboss.job (name, data, singleton_key) values ('license-sync', jsonb_build_object('tenantId', $1::text), $1::text) returning id",
+      [paused.uuid],
+    );
+    const state = await until('the queued job of the suspended tenant has run', async () => {
+      const [job] = await server.sql<{ state: string }>('select state from pgboss.job where id = $1', [queued.id]);
+      return job?.state === 'completed' || job?.state === 'failed' ? job.state : undefined;
+    }, 20_000);
+    expect(state).toBe('completed');
+    expect(await server.sql('select count(*)::int as n from sync_run where tenant_id = $1', [paused.uuid])).toEqual([{ n: 0 }]);
+
     await resume(server, paused);
     await server.sql('update smart_account set last_synced_at = now() where tenant_id = $1', [active.uuid]);
     expect(await scheduler.tick()).toBe(1);

@@ -13,9 +13,9 @@ export type AlertListener = (event: AlertEvent) => void;
 /**
  * The alert pub/sub, kept small so another transport can replace it. The PostgreSQL implementation
  * announces with pg_notify inside the writing transaction (delivered on commit, never for a rolled
- * back change) and every instance LISTENs on one dedicated connection (shared with the tenant status). A Redis implementation would
- * keep `announce` transactional by writing an outbox row in the same transaction and publishing it
- * after commit; `listen` stays as it is.
+ * back change) and every instance LISTENs on one dedicated connection (events/pg-listener.ts, shared
+ * with the tenant status). A Redis implementation would keep `announce` transactional by writing an
+ * outbox row in the same transaction and publishing it after commit; `listen` stays as it is.
  *
  * Listeners are called synchronously for every committed event and must not block or throw (one
  * that throws is logged and kept); buffering and loading are the listener's business (see
