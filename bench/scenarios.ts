@@ -432,6 +432,55 @@ export async function sync(b: BenchContext): Promise<Row[]> {
   }
 }
 
+/**
+ * tenant-delete: `deleteTenant` (force) of a suspended tenant of N devices (the usage-report size:
+ * 100,000 in a full run), each with a current and a released DNA assignment and an audit event per
+ * device, in a database that holds the seeded tenants too. Times the mutation as the client sees it.
+ */
+export async function tenantDelete(b: BenchContext): Promise<Row[]> {
+  const n = b.sizes.usageDevices;
+  const slug = `delete-${Date.now()}`;
+  const tenantId = await seedLicensedTenant(b.ownerUrl, slug, n);
+  const owner = new pg.Client({ connectionString: b.ownerUrl });
+  await owner.connect();
+  try {
+    // History: a released assignment and an audit event per device.
+    await owner.query(
+      `insert into assignment (tenant_id, device_id, entitlement_id, category, license_id, billing_type, status, assigned_by, assigned_at, released_at, released_by)
+       select tenant_id, device_id, entitlement_id, category, license_id, billing_type, 'ACTIVE', 'bench-seed', assigned_at - interval '30 days', assigned_at, 'bench-seed'
+         from assignment where tenant_id = $1`,
+      [tenantId],
+    );
+    await owner.query(
+      `insert into audit_event (tenant_id, actor_subject, actor_role, action, target_type, target_ids)
+       select tenant_id, 'bench-seed', 'TENANT_ADMIN', 'licenses.assigned', 'Device', array[id] from device where tenant_id = $1`,
+      [tenantId],
+    );
+    await owner.query('analyze assignment, audit_event');
+  } finally {
+    await owner.end();
+  }
+  const provider = token(Role.PROVIDER_ADMIN);
+  const id = Buffer.from(`Tenant:${tenantId}`, 'utf8').toString('base64url');
+  await gql(b.server.url, provider, 'mutation($id: ID!) { suspendTenant(input: { id: $id }) { status } }', { id });
+  const timed = await withPeakRss(b.server.pid, async () => {
+    const t0 = performance.now();
+    const { deleteTenant } = await gql<{ deleteTenant: { removedTotal: number } }>(
+      b.server.url, provider,
+      'mutation($i: DeleteTenantInput!) { deleteTenant(input: $i) { removedTotal } }',
+      { i: { id, confirmSlug: slug, force: true } },
+    );
+    return { ms: performance.now() - t0, removed: deleteTenant.removedTotal };
+  });
+  return [{
+    scenario: 'tenant-delete',
+    target: `${n} devices`,
+    timeMs: Math.round(timed.result.ms),
+    peakRssMb: timed.peakRssMb,
+    note: `${timed.result.removed} rows removed in one transaction (devices, current and released assignments, audit events, accounts, line)`,
+  }];
+}
+
 export const SCENARIOS = {
   'tenant-page': tenantPage,
   'provider-dashboard': providerDashboard,
@@ -440,6 +489,7 @@ export const SCENARIOS = {
   'alerts-fanout': alertsFanout,
   sync,
   'noisy-neighbour': noisyNeighbour,
+  'tenant-delete': tenantDelete,
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;

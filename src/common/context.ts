@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { RequestScope } from '../db/scope';
 import type { Logger } from '../logger';
 import type { AlertBus } from '../events/alert-bus';
+import type { TenantStatusWatch } from '../events/tenant-status';
 import type { Clock } from './clock';
 import type { SecretBox } from './secrets';
 
@@ -13,6 +14,8 @@ export interface AppRuntime {
   readonly secrets: SecretBox;
   readonly clock: Clock;
   readonly alerts: AlertBus;
+  /** Which tenants are suspended, kept current across instances (events/tenant-status.ts). */
+  readonly tenantStatus: TenantStatusWatch;
   readonly log: Logger;
 }
 

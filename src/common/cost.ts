@@ -29,6 +29,8 @@ export const COST = {
    * matched, so it is an estimate (a tenth of the 10,000-device limit), not the count.
    */
   filterDevices: 1_000,
+  /** Deleting a tenant: every row it owns (100,000 devices' worth: a few seconds). */
+  tenantDeletion: 50_000,
 } as const;
 
 type Complexity = (options: ComplexityEstimatorArgs) => number;

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'INSUFFICIENT_LICENSES'
   | 'LICENSE_NOT_EDITABLE'
   | 'STATEMENT_TIMEOUT'
+  | 'TENANT_SUSPENDED'
   | 'INTERNAL_SERVER_ERROR';
 
 export class AppError extends GraphQLError {
@@ -32,6 +33,18 @@ export const badInput = (message: string, details?: Record<string, unknown>): Ap
   new AppError('BAD_USER_INPUT', message, details);
 export const conflict = (message: string, details?: Record<string, unknown>): AppError =>
   new AppError('CONFLICT', message, details);
+
+/**
+ * A tenant user's token while a provider has suspended the tenant (HTTP 403): nothing runs for it
+ * until the tenant is resumed. Worded for the person who sees it.
+ */
+export const tenantSuspended = (): AppError =>
+  new AppError(
+    'TENANT_SUSPENDED',
+    'this tenant is suspended by the service provider: its users cannot sign in or make requests until the provider resumes it',
+    undefined,
+    403,
+  );
 
 /** "Should never happen" guard: a programming error, logged in full and masked for the client. */
 export class InvariantError extends Error {

@@ -2,9 +2,20 @@ import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type pg from 'pg';
 import { isProviderRole } from '../auth/roles';
 import type { RequestContext } from '../common/context';
-import { AppError, InvariantError } from '../common/errors';
+import { AppError, InvariantError, tenantSuspended } from '../common/errors';
 
-const SCOPE_SQL = "select set_config('app.tenant_id', ?, true), set_config('app.role', ?, true), set_config('app.now', ?, true)";
+/**
+ * Sets app.tenant_id, app.role and app.now for the transaction, and refuses a tenant viewer whose
+ * tenant is suspended (migrations/Migration20261204120000TenantLifecycle.ts): one statement, as before.
+ */
+const SCOPE_SQL = 'select app_begin_scope(?, ?, ?)';
+/** SQLSTATE app_begin_scope raises for a suspended tenant. */
+const TENANT_SUSPENDED_SQLSTATE = 'SLM01';
+
+/** The scope statement's refusal of a suspended tenant, as the client's TENANT_SUSPENDED error. */
+function suspendedOr(err: unknown): unknown {
+  return (err as { code?: unknown } | null)?.code === TENANT_SUSPENDED_SQLSTATE ? tenantSuspended() : err;
+}
 
 function scopeParams(ctx: RequestContext): string[] {
   const { viewer } = ctx;
@@ -28,7 +39,11 @@ export async function inScope<T>(ctx: RequestContext, fn: (em: EntityManager) =>
   try {
     if (ctx.scope?.usable) return await ctx.scope.run(fn);
     return await ctx.em.transactional(async (em) => {
-      await em.execute(SCOPE_SQL, params, 'get');
+      try {
+        await em.execute(SCOPE_SQL, params, 'get');
+      } catch (err) {
+        throw suspendedOr(err);
+      }
       return fn(em);
     });
   } catch (err) {
@@ -135,7 +150,7 @@ export class RequestScope {
       await em.rollback().catch(() => undefined);
       this.ungate?.();
       this.ungate = undefined;
-      throw err;
+      throw suspendedOr(err);
     }
     return em;
   }

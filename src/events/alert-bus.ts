@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import pg from 'pg';
 import type { Logger } from '../logger';
+import type { PgListener } from './pg-listener';
 
 /** What travels between instances: ids only; receivers load the row through their viewer's rules. */
 export interface AlertEvent {
@@ -13,9 +13,9 @@ export type AlertListener = (event: AlertEvent) => void;
 /**
  * The alert pub/sub, kept small so another transport can replace it. The PostgreSQL implementation
  * announces with pg_notify inside the writing transaction (delivered on commit, never for a rolled
- * back change) and every instance LISTENs on one dedicated connection. A Redis implementation would
- * keep `announce` transactional by writing an outbox row in the same transaction and publishing it
- * after commit; `listen` stays as it is.
+ * back change) and every instance LISTENs on one dedicated connection (events/pg-listener.ts, shared
+ * with the tenant status). A Redis implementation would keep `announce` transactional by writing an
+ * outbox row in the same transaction and publishing it after commit; `listen` stays as it is.
  *
  * Listeners are called synchronously for every committed event and must not block or throw (one
  * that throws is logged and kept); buffering and loading are the listener's business (see
@@ -33,13 +33,23 @@ export interface AlertBus {
 
 export const ALERT_CHANNEL = 'slm_alerts';
 
-export async function startPgAlertBus(opts: { url: string; log: Logger }): Promise<AlertBus> {
+/**
+ * The PostgreSQL alert bus on the instance's shared LISTEN connection (events/pg-listener.ts), which
+ * LISTENs on ALERT_CHANNEL.
+ */
+export function pgAlertBus(opts: { listener: PgListener; log: Logger }): AlertBus {
   const listeners = new Set<AlertListener>();
   const log = opts.log.child({ component: 'alert-bus' });
-  let client: pg.Client | null = null;
-  let closed = false;
 
-  const dispatch = (event: AlertEvent): void => {
+  opts.listener.on(ALERT_CHANNEL, (payload) => {
+    if (listeners.size === 0) return;
+    let event: AlertEvent;
+    try {
+      event = parseEvent(payload);
+    } catch (err) {
+      log.warn({ err }, 'ignored a malformed alert notification');
+      return;
+    }
     for (const listener of listeners) {
       try {
         listener(event);
@@ -47,34 +57,9 @@ export async function startPgAlertBus(opts: { url: string; log: Logger }): Promi
         log.error({ err, alertId: event.id }, 'an alert listener failed; it keeps listening');
       }
     }
-  };
-
-  const connect = async (): Promise<void> => {
-    const c = new pg.Client({ connectionString: opts.url, application_name: 'slm-alert-listener' });
-    c.on('notification', (msg) => {
-      if (msg.channel !== ALERT_CHANNEL || !msg.payload || listeners.size === 0) return;
-      let event: AlertEvent;
-      try {
-        event = parseEvent(msg.payload);
-      } catch (err) {
-        log.warn({ err }, 'ignored a malformed alert notification');
-        return;
-      }
-      dispatch(event);
-    });
-    // A lost listener connection is re-established; events committed meanwhile are not replayed
-    // (subscribers can list alerts to catch up).
-    c.on('error', (err) => log.error({ err }, 'alert listener connection failed'));
-    c.on('end', () => {
-      if (closed) return;
-      log.warn('alert listener connection ended; reconnecting');
-      setTimeout(() => connect().catch((err: unknown) => log.error({ err }, 'alert listener reconnect failed')), 1000).unref();
-    });
-    await c.connect();
-    await c.query(`listen ${ALERT_CHANNEL}`);
-    client = c;
-  };
-  await connect();
+  });
+  // A lost listener connection is re-established; events committed meanwhile are not replayed
+  // (subscribers can list alerts to catch up).
 
   return {
     async announce(em, event) {
@@ -88,9 +73,7 @@ export async function startPgAlertBus(opts: { url: string; log: Logger }): Promi
     },
     listenerCount: () => listeners.size,
     async close() {
-      closed = true;
       listeners.clear();
-      await client?.end().catch(() => undefined);
     },
   };
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { allTenantIds, evaluateTenant } from '../modules/alerts/alert.service';
 import { SyncTrigger } from '../modules/sync/sync.enums';
 import { dueTenants, synchronizeLicenses } from '../modules/sync/sync.service';
+import { tenantIsActive } from '../modules/tenants/tenant.service';
 
 export const TICK_QUEUE = 'license-sync-tick';
 export const SYNC_QUEUE = 'license-sync';
@@ -69,6 +70,11 @@ export async function startScheduler(opts: {
   });
   await boss.work<{ tenantId: string }>(SYNC_QUEUE, async (jobs) => {
     for (const job of jobs) {
+      // Queued before its tenant was suspended (or deleted): skipped, not failed.
+      if (!(await tenantIsActive(systemContext(), job.data.tenantId))) {
+        log.info({ tenantId: job.data.tenantId }, 'scheduled license sync skipped: the tenant is suspended or gone');
+        continue;
+      }
       const run = await synchronizeLicenses(systemContext(), job.data.tenantId, SyncTrigger.SCHEDULED);
       log.info({ tenantId: job.data.tenantId, status: run.status }, 'scheduled license sync finished');
     }

@@ -23,6 +23,7 @@ import type { Database } from '../db/database';
 import { startScheduler, type Scheduler } from '../jobs/scheduler';
 import type { Logger } from '../logger';
 import { formatError } from './errors';
+import { tenantSuspended } from '../common/errors';
 import { assertCost, limitRules } from './limits';
 import { PostgresBudgetStore, MemoryBudgetStore } from './budget';
 import { CostGuard, type Admission, type CostReport } from './cost-guard';
@@ -175,6 +176,9 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     drain,
     authenticate: async (req) => {
       const viewer = await verifier.viewerFromAuthorization(req.headers.authorization);
+      // From memory (kept current across instances by NOTIFY): refused before a byte of the body is
+      // read. The database refuses the tenant's transactions as well (db/scope.ts), from the commit on.
+      if (viewer.tenantId && runtime.tenantStatus.isSuspended(viewer.tenantId)) throw tenantSuspended();
       await rateLimits.check(viewer);
       return viewer;
     },
@@ -200,6 +204,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     rateLimits,
     costGuard,
     metrics,
+    tenantStatus: runtime.tenantStatus,
     log,
     contextFor: (v, id, connection) => contextFor(v, id, undefined, connection),
   });

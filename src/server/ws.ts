@@ -14,11 +14,12 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenVerifier } from '../auth/jwt';
+import type { TenantStatusWatch } from '../events/tenant-status';
 import type { Viewer } from '../auth/viewer';
 import type { RequestContext } from '../common/context';
-import { badInput } from '../common/errors';
+import { badInput, tenantSuspended } from '../common/errors';
 import { findNul } from '../common/nul';
 import type { Logger } from '../logger';
 import { formatError } from './errors';
@@ -30,6 +31,12 @@ import type { RateLimits } from './rate-limit';
 
 /** graphql-ws close code for a refused or expired token (the protocol's "Forbidden"). */
 export const CLOSE_FORBIDDEN = 4403;
+/**
+ * Close reason (with CLOSE_FORBIDDEN) for a suspended tenant's connection: refused at connect, and
+ * open connections closed the moment the suspension reaches this instance. graphql-ws clients retry
+ * on 4403 (access may come back): they are refused again until a provider resumes the tenant.
+ */
+export const TENANT_SUSPENDED_REASON = 'TENANT_SUSPENDED: the tenant is suspended by the service provider';
 /** WebSocket close code when the server shuts down (IANA: "Service Restart"). */
 export const CLOSE_SERVICE_RESTART = 1012;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -50,6 +57,8 @@ export interface WsDeps {
   costGuard?: CostGuard;
   /** Operation durations and error codes, as Apollo's plugin records them over HTTP. */
   metrics?: ServerMetrics;
+  /** Suspended tenants: refused at connect and subscribe, their open connections closed. */
+  tenantStatus: TenantStatusWatch;
   log: Logger;
   contextFor: (viewer: Viewer, requestId: string, connection: RequestContext['connection']) => RequestContext;
 }
@@ -87,6 +96,15 @@ export function attachWebSocketServer(deps: WsDeps): { clients(): number; close(
       }
     });
   });
+  // Open connections by tenant, so a suspension closes them at once.
+  const byTenant = new Map<string, Set<WebSocket>>();
+  const stopWatching = deps.tenantStatus.onBarred((tenantId) => {
+    const sockets = byTenant.get(tenantId);
+    if (!sockets) return;
+    deps.log.info({ tenantId, connections: sockets.size }, 'closing the WebSocket connections of a suspended tenant');
+    for (const socket of sockets) socket.close(CLOSE_FORBIDDEN, TENANT_SUSPENDED_REASON);
+  });
+  const suspended = (viewer: Viewer | undefined): boolean => !!viewer?.tenantId && deps.tenantStatus.isSuspended(viewer.tenantId);
   const rules = [...specifiedRules, ...limitRules(deps.limits), ...(deps.introspection ? [] : [NoIntrospection])];
   const server = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
@@ -99,7 +117,17 @@ export function attachWebSocketServer(deps: WsDeps): { clients(): number; close(
           const viewer = await deps.verifier.viewerFromAuthorization(/^bearer\s/i.test(raw) ? raw : `Bearer ${raw}`);
           // The client may have gone while the token was verified: onClose has run, arm no timer.
           if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
+          if (suspended(viewer)) {
+            // Closed here with its own reason; graphql-ws's later close (4403 Forbidden) is then ignored.
+            ctx.extra.socket.close(CLOSE_FORBIDDEN, TENANT_SUSPENDED_REASON);
+            return false;
+          }
           ctx.extra.viewer = viewer;
+          if (viewer.tenantId) {
+            let sockets = byTenant.get(viewer.tenantId);
+            if (!sockets) byTenant.set(viewer.tenantId, (sockets = new Set()));
+            sockets.add(ctx.extra.socket);
+          }
           // Timers hold at most ~24.8 days; a longer-lived token re-arms until it really expires.
           const arm = (): void => {
             const msLeft = viewer.expiresAt * 1000 - Date.now();
@@ -120,6 +148,9 @@ export function attachWebSocketServer(deps: WsDeps): { clients(): number; close(
       },
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);
+        const tenantId = ctx.extra.viewer?.tenantId;
+        const sockets = tenantId ? byTenant.get(tenantId) : undefined;
+        if (tenantId && sockets?.delete(ctx.extra.socket) && sockets.size === 0) byTenant.delete(tenantId);
         for (const admission of ctx.extra.admissions ?? []) admission.release();
         ctx.extra.admissions?.clear();
       },
@@ -132,6 +163,11 @@ export function attachWebSocketServer(deps: WsDeps): { clients(): number; close(
       // Parse, validate and coerce variables here, so errors carry the same codes as over HTTP
       // (Apollo's pipeline is not on this path) and production refuses introspection here too.
       onSubscribe: async (ctx, _id, payload) => {
+        if (suspended(ctx.extra.viewer)) {
+          // Suspended after this connection was accepted (its notification closes it, too).
+          ctx.extra.socket.close(CLOSE_FORBIDDEN, TENANT_SUSPENDED_REASON);
+          return [tenantSuspended()];
+        }
         if (ctx.extra.viewer) {
           try {
             await deps.rateLimits.check(ctx.extra.viewer);
@@ -188,6 +224,7 @@ export function attachWebSocketServer(deps: WsDeps): { clients(): number; close(
   return {
     clients: () => wss.clients.size,
     async close() {
+      stopWatching();
       // 1012 "Service Restart": graphql-ws clients reconnect on it (to another instance, or this one
       // once it is back) and resubscribe. dispose() would close them with 1001 "Going Away".
       for (const client of wss.clients) client.close(CLOSE_SERVICE_RESTART, 'the server is restarting; reconnect');

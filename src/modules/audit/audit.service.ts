@@ -22,14 +22,14 @@ export interface AuditRecord {
 
 /**
  * Writes one audit event inside the caller's transaction, so the event exists exactly when the
- * change does. One statement however many targets.
+ * change does. One statement however many targets. Returns the event's id.
  */
-export async function recordAudit(ctx: RequestContext, em: EntityManager, event: AuditRecord): Promise<void> {
+export async function recordAudit(ctx: RequestContext, em: EntityManager, event: AuditRecord): Promise<string> {
   // Bound, not inlined: targetIds may hold 10,000 ids (a bulk assignment).
-  await bulkSql(
+  const { rows } = await bulkSql<{ id: string }>(
     em,
     `insert into audit_event (tenant_id, actor_subject, actor_role, action, target_type, target_ids, details)
-     values (?, ?, ?, ?, ?, ?::uuid[], ?::jsonb)`,
+     values (?, ?, ?, ?, ?, ?::uuid[], ?::jsonb) returning id`,
     [
       event.tenantId,
       ctx.viewer.subject,
@@ -40,6 +40,7 @@ export async function recordAudit(ctx: RequestContext, em: EntityManager, event:
       JSON.stringify(event.details ?? {}),
     ],
   );
+  return rows[0].id;
 }
 
 const COLUMNS = `a.id, a.tenant_id, a.actor_subject, a.actor_role, a.action, a.target_type, a.target_ids, a.details,

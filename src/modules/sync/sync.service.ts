@@ -508,6 +508,8 @@ export async function dueTenants(ctx: RequestContext): Promise<string[]> {
     const rows = await sql<{ tenant_id: string }>(
       em,
       `select s.tenant_id from smart_account s
+         -- a suspended tenant's scheduled syncs pause until it is resumed
+         join tenant t on t.id = s.tenant_id and t.status = 'ACTIVE'
         where (s.last_synced_at is null or s.last_synced_at <= app_now() - make_interval(mins => ?))
           and not exists (select 1 from sync_run r where r.tenant_id = s.tenant_id and r.status = 'RUNNING' and not ${STALE_RUN})
         order by s.tenant_id`,

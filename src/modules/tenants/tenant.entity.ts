@@ -1,4 +1,5 @@
-import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
+import { TenantStatus } from './tenant.enums';
 
 @Entity({ tableName: 'tenant' })
 export class TenantEntity {
@@ -16,4 +17,14 @@ export class TenantEntity {
 
   @Property({ type: 'datetime', defaultRaw: 'now()', onUpdate: () => new Date() })
   updatedAt!: Date;
+
+  @Enum({ items: () => TenantStatus, type: 'text', default: TenantStatus.ACTIVE })
+  status: TenantStatus = TenantStatus.ACTIVE;
+
+  @Property({ type: 'datetime', nullable: true })
+  suspendedAt: Date | null = null;
+
+  /** Token subject of the provider who suspended it. */
+  @Property({ type: 'text', nullable: true })
+  suspendedBy: string | null = null;
 }

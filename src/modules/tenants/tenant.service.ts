@@ -6,8 +6,10 @@ import type { RequestContext } from '../../common/context';
 import { loadById } from '../../common/loaders';
 import { fromGlobalId, parseIdArg } from '../../common/global-id';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
+import { requireProviderWide } from '../../common/system-context';
 import { inScope } from '../../db/scope';
 import { TenantEntity } from './tenant.entity';
+import { TenantStatus } from './tenant.enums';
 import { invalidName, invalidSlug, slugTaken, tenantNotFound, tenantRequired } from './tenant.errors';
 import { Tenant, type CreateTenantInput } from './tenant.types';
 
@@ -24,7 +26,9 @@ export async function createTenant(ctx: RequestContext, input: CreateTenantInput
   try {
     return await inScope(ctx, async (em) => {
       const now = new Date();
-      const row = em.create(TenantEntity, { id: randomUUID(), name, slug: input.slug, createdAt: now, updatedAt: now });
+      const row = em.create(TenantEntity, {
+        id: randomUUID(), name, slug: input.slug, createdAt: now, updatedAt: now, status: TenantStatus.ACTIVE, suspendedAt: null, suspendedBy: null,
+      });
       await em.flush();
       ctx.log.info({ tenantId: row.id, slug: row.slug }, 'tenant created');
       return Tenant.from(row);
@@ -127,4 +131,17 @@ export async function tenantIdByReference(ctx: RequestContext, reference: string
   if (!where) return null;
   const row = await inScope(ctx, (em) => em.findOne(TenantEntity, where, { fields: ['id'] }));
   return row?.id ?? null;
+}
+
+/** Every suspended tenant's uuid (the instance's tenant-status watch loads these): provider scope only. */
+export async function suspendedTenantIds(ctx: RequestContext): Promise<string[]> {
+  requireProviderWide(ctx, 'suspended tenants');
+  const rows = await inScope(ctx, (em) => em.find(TenantEntity, { status: TenantStatus.SUSPENDED }, { fields: ['id'] }));
+  return rows.map((r) => r.id);
+}
+
+/** Whether scheduled work may run for the tenant now: it exists and is not suspended. */
+export async function tenantIsActive(ctx: RequestContext, uuid: string): Promise<boolean> {
+  const row = await inScope(ctx, (em) => em.findOne(TenantEntity, { id: uuid }, { fields: ['status'] }));
+  return row?.status === TenantStatus.ACTIVE;
 }
