@@ -10,6 +10,7 @@ import { Migration20261128430000RlsInitPlans } from './Migration20261128430000Rl
 import { Migration20261128440000AssignmentDeviceIndex } from './Migration20261128440000AssignmentDeviceIndex';
 import { Migration20261204000000CostBudget } from './Migration20261204000000CostBudget';
 import { Migration20261204010000SyncHeartbeat } from './Migration20261204010000SyncHeartbeat';
+import { Migration20261204110000UsageHistory } from './Migration20261204110000UsageHistory';
 
 /**
  * Every migration, in order. Listed explicitly (rather than globbed from a folder) so the same
@@ -27,4 +28,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261128440000AssignmentDeviceIndex', class: Migration20261128440000AssignmentDeviceIndex },
   { name: 'Migration20261204000000CostBudget', class: Migration20261204000000CostBudget },
   { name: 'Migration20261204010000SyncHeartbeat', class: Migration20261204010000SyncHeartbeat },
+  { name: 'Migration20261204110000UsageHistory', class: Migration20261204110000UsageHistory },
 ];
