@@ -481,11 +481,104 @@ export async function tenantDelete(b: BenchContext): Promise<Row[]> {
   }];
 }
 
+const LICENSE_USAGE_QUERY = `query($tenantId: ID, $from: DateTime!, $to: DateTime!, $granularity: UsageGranularity!) {
+  licenseUsage(tenantId: $tenantId, from: $from, to: $to, granularity: $granularity) {
+    tenant { id } periodStart periodEnd entitlement { tag } billingType billingModel deviceDays peakDevices averageDevices } }`;
+
+/**
+ * usage-history: 12 months of usage history for every seeded device, written set-based as the owner
+ * (four consecutive intervals a device, about 91 days each, on the tenant's license lines in turn,
+ * the last one still open), then a month of licenseUsage at DAY granularity for the largest tenant
+ * and for the provider (every tenant): time and the server's peak RSS, median of 3.
+ */
+export async function usageHistory(b: BenchContext): Promise<Row[]> {
+  const owner = new pg.Client({ connectionString: b.ownerUrl });
+  await owner.connect();
+  let written = 0;
+  const t0 = performance.now();
+  try {
+    const res = await owner.query(`
+      insert into license_usage_interval
+             (tenant_id, assignment_id, device_id, entitlement_id, license_id, billing_type, billing_model, valid_from, valid_to)
+      select d.tenant_id, gen_random_uuid(), d.id, l.entitlement_id, l.id, l.billing_type, l.billing_model,
+             s.from_at, case when k < 3 then s.from_at + interval '91 days' end
+        from device d
+       cross join generate_series(0, 3) as k
+       cross join lateral (select now() - interval '365 days' + k * interval '91 days'
+                                  + (abs(hashtext(d.id::text)) % 86400) * interval '1 second' as from_at) s
+       cross join lateral (select l.* from license l where l.tenant_id = d.tenant_id
+                            order by l.id offset (abs(hashtext(d.id::text)) + k) % greatest(1, (select count(*) from license c where c.tenant_id = d.tenant_id)) limit 1) l`);
+    written = res.rowCount ?? 0;
+    await owner.query('analyze license_usage_interval');
+  } finally {
+    await owner.end();
+  }
+  const seedMs = performance.now() - t0;
+  const now = new Date();
+  const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  const largest = [...b.tenants].sort((x, y) => y.devices - x.devices)[0];
+  const provider = token(Role.PROVIDER_ADMIN);
+  const rows: Row[] = [];
+  for (const [target, tenantId, granularity] of [
+    [`one tenant (${largest.devices} devices)`, largest.id, 'DAY'],
+    ['provider: every tenant', undefined, 'MONTH'],
+  ] as const) {
+    const ms: number[] = [];
+    let peak = 0;
+    let count = 0;
+    for (let round = 0; round < 3; round++) {
+      const r = await withPeakRss(b.server.pid, async () => {
+        const started = performance.now();
+        const { licenseUsage } = await gql<{ licenseUsage: unknown[] }>(b.server.url, provider, LICENSE_USAGE_QUERY, {
+          tenantId, from: from.toISOString(), to: to.toISOString(), granularity,
+        });
+        count = licenseUsage.length;
+        return performance.now() - started;
+      });
+      ms.push(r.result);
+      peak = Math.max(peak, r.peakRssMb);
+    }
+    rows.push({
+      scenario: 'usage-history',
+      target: `licenseUsage ${from.toISOString().slice(0, 7)} by ${granularity}, ${target}`,
+      timeMs: Math.round(median(ms)),
+      peakRssMb: peak,
+      note: `${count} rows; ${written} intervals seeded in ${Math.round(seedMs)} ms; runs ${ms.map(Math.round).join('/')} ms`,
+    });
+  }
+  // The provider's month by DAY as CSV (every tenant; over the GraphQL row limit): streamed.
+  const ms: number[] = [];
+  let peak = 0;
+  let lines = 0;
+  for (let round = 0; round < 3; round++) {
+    const r = await withPeakRss(b.server.pid, async () => {
+      const started = performance.now();
+      const query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), granularity: 'DAY' });
+      const res = await fetch(`${new URL(b.server.url).origin}/files/license-usage.csv?${query}`, { headers: { authorization: `Bearer ${provider}` } });
+      if (res.status !== 200) throw new Error(`usage-history: CSV answered ${res.status} ${await res.text()}`);
+      lines = (await res.text()).split('\r\n').length - 2;
+      return performance.now() - started;
+    });
+    ms.push(r.result);
+    peak = Math.max(peak, r.peakRssMb);
+  }
+  rows.push({
+    scenario: 'usage-history',
+    target: `GET /files/license-usage.csv ${from.toISOString().slice(0, 7)} by DAY, provider: every tenant`,
+    timeMs: Math.round(median(ms)),
+    peakRssMb: peak,
+    note: `${lines} rows streamed; runs ${ms.map(Math.round).join('/')} ms`,
+  });
+  return rows;
+}
+
 export const SCENARIOS = {
   'tenant-page': tenantPage,
   'provider-dashboard': providerDashboard,
   'bulk-assign': bulkAssign,
   'usage-report': usageReport,
+  'usage-history': usageHistory,
   'alerts-fanout': alertsFanout,
   sync,
   'noisy-neighbour': noisyNeighbour,

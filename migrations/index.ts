@@ -11,6 +11,7 @@ import { Migration20261128440000AssignmentDeviceIndex } from './Migration2026112
 import { Migration20261204000000CostBudget } from './Migration20261204000000CostBudget';
 import { Migration20261204010000SyncHeartbeat } from './Migration20261204010000SyncHeartbeat';
 import { Migration20261204100000DeviceLifecycle } from './Migration20261204100000DeviceLifecycle';
+import { Migration20261204110000UsageHistory } from './Migration20261204110000UsageHistory';
 import { Migration20261204120000TenantLifecycle } from './Migration20261204120000TenantLifecycle';
 
 /**
@@ -30,5 +31,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261204000000CostBudget', class: Migration20261204000000CostBudget },
   { name: 'Migration20261204010000SyncHeartbeat', class: Migration20261204010000SyncHeartbeat },
   { name: 'Migration20261204100000DeviceLifecycle', class: Migration20261204100000DeviceLifecycle },
+  { name: 'Migration20261204110000UsageHistory', class: Migration20261204110000UsageHistory },
   { name: 'Migration20261204120000TenantLifecycle', class: Migration20261204120000TenantLifecycle },
 ];

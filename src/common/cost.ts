@@ -31,6 +31,10 @@ export const COST = {
   filterDevices: 1_000,
   /** Deleting a tenant: every row it owns (100,000 devices' worth: a few seconds). */
   tenantDeletion: 50_000,
+  /** licenseUsage (and its CSV): reading a range of usage history, whatever its length. */
+  usageQuery: 5_000,
+  /** Each period (day or month) licenseUsage reports. */
+  usagePeriod: 200,
 } as const;
 
 type Complexity = (options: ComplexityEstimatorArgs) => number;
@@ -60,6 +64,20 @@ export function perDevice(each: number): Complexity {
 /** A fixed cost for work whose size its arguments do not tell. */
 export function fixed(points: number): Complexity {
   return ({ childComplexity }) => COST.mutation + points + childComplexity;
+}
+
+/**
+ * licenseUsage: the history read grows with the range, the rows with its periods (at most 366 days
+ * or 120 months; usage.service.ts refuses more). Arguments that do not parse cost the base.
+ */
+export function usageCost(): Complexity {
+  return ({ args, childComplexity }) => {
+    const from = args.from instanceof Date ? args.from.getTime() : NaN;
+    const to = args.to instanceof Date ? args.to.getTime() : NaN;
+    const days = Number.isFinite(from) && Number.isFinite(to) && to > from ? Math.ceil((to - from) / 86_400_000) : 0;
+    const periods = args.granularity === 'MONTH' ? Math.ceil(days / 28) : days;
+    return COST.usageQuery + Math.min(periods, 366) * COST.usagePeriod + childComplexity;
+  };
 }
 
 /** An upload: what its file weighs, whether it came as a multipart file part or base64 in the JSON. */

@@ -12,6 +12,11 @@ import type { RequestContext } from '../common/context';
 import { findNul } from '../common/nul';
 import type { CsvFile } from '../modules/devices/device.export';
 import { usageReportFile } from '../modules/sync/offline.service';
+import { csvLine, USAGE_CSV_HEADER, usageCsvLine } from '../modules/usage/usage-csv';
+import { UsageGranularity } from '../modules/usage/usage.enums';
+import { streamLicenseUsage } from '../modules/usage/usage.service';
+import { AppError, badInput } from '../common/errors';
+import { GraphQLDateTime } from 'graphql-scalars';
 import type { Logger } from '../logger';
 import type { BodyBudget } from './body-budget';
 import type { Drain } from './drain';
@@ -116,6 +121,14 @@ export function createHttpServer(deps: HttpDeps): http.Server {
     if (makeCsv && req.method === 'GET') {
       serveCsv(deps, req, res, url, makeCsv).catch((e: unknown) => {
         req.log?.error({ err: e }, 'csv download failed');
+        if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
+        else res.destroy();
+      });
+      return;
+    }
+    if (path === LICENSE_USAGE_CSV_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+      serveLicenseUsageCsv(deps, req, res, url).catch((e: unknown) => {
+        req.log?.error({ err: e }, 'license usage CSV failed');
         if (!res.headersSent) sendGraphQLError(res, 500, 'Internal server error', 'INTERNAL_SERVER_ERROR');
         else res.destroy();
       });
@@ -349,6 +362,63 @@ async function serveCsv(
     throw err;
   } finally {
     await lines.return?.();
+  }
+}
+
+export const LICENSE_USAGE_CSV_PATH = '/files/license-usage.csv';
+
+/** A query parameter that must be a date-time, read as the GraphQL DateTime scalar reads it. */
+function dateParam(params: URLSearchParams, name: 'from' | 'to'): Date {
+  const value = params.get(name);
+  if (value === null || value === '') throw badInput(`${name} is required: a date-time such as 2026-11-01T00:00:00Z`, { argumentName: name });
+  try {
+    return GraphQLDateTime.parseValue(value) as Date;
+  } catch {
+    throw badInput(`${name} ${JSON.stringify(value)} is not a date-time such as 2026-11-01T00:00:00Z`, { argumentName: name });
+  }
+}
+
+/**
+ * GET /files/license-usage.csv?tenantId=&from=&to=&granularity=: licenseUsage as CSV (RFC 4180, a
+ * header row, CRLF), with the same arguments, bearer token and tenant rules as the query. Streamed:
+ * rows are read through a cursor and written as the client takes them. Refusals (bad arguments,
+ * another tenant's id) are answered before any CSV, in GraphQL's error shape.
+ */
+async function serveLicenseUsageCsv(deps: HttpDeps, req: Req, res: ServerResponse, url: string): Promise<void> {
+  const viewer = await authenticated(deps, req, res);
+  if (!viewer) return;
+  const params = new URLSearchParams(url.slice(url.indexOf('?') + 1 || url.length));
+  const ctx = deps.contextFor(req, viewer);
+  try {
+    const granularity = params.get('granularity');
+    if (granularity !== UsageGranularity.DAY && granularity !== UsageGranularity.MONTH) {
+      throw badInput(`granularity must be DAY or MONTH, got ${JSON.stringify(granularity)}`, { argumentName: 'granularity' });
+    }
+    const args = { tenantId: params.get('tenantId') || null, from: dateParam(params, 'from'), to: dateParam(params, 'to'), granularity };
+    await streamLicenseUsage(ctx, args, {
+      onStart: () => {
+        res.statusCode = 200;
+        res.setHeader('content-type', 'text/csv; charset=utf-8; header=present');
+        res.setHeader('content-disposition', `attachment; filename="license-usage-${granularity.toLowerCase()}.csv"`);
+        res.setHeader('x-content-type-options', 'nosniff');
+        res.setHeader('cache-control', 'no-store');
+        if (req.method !== 'HEAD') res.write(csvLine(USAGE_CSV_HEADER));
+      },
+      onBatch: async (rows) => {
+        if (req.method === 'HEAD' || res.destroyed) return false;
+        if (!res.write(rows.map(usageCsvLine).join(''))) await drained(res);
+        return !res.destroyed;
+      },
+    });
+    res.end();
+  } catch (err) {
+    if (err instanceof AppError && !res.headersSent) {
+      const code = String(err.extensions.code);
+      const { code: _code, http: _http, ...extensions } = err.extensions;
+      sendGraphQLError(res, code === 'NOT_FOUND' ? 404 : code === 'FORBIDDEN' ? 403 : 400, err.message, code, extensions);
+      return;
+    }
+    throw err;
   }
 }
 

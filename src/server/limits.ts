@@ -1,6 +1,6 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { GraphQLError, getOperationAST, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import { BREAK, GraphQLError, getOperationAST, visit, type DocumentNode, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE } from '../common/relay';
 
@@ -66,8 +66,10 @@ export function operationCost(
   let cost: OperationCost | null;
   try {
     const selection = estimate([pageWeighted, simpleEstimator({ defaultComplexity: 1 })]);
-    const isMutation = getOperationAST(document, operationName)?.operation === 'mutation';
-    const budget = isMutation ? estimate([fieldExtensionsEstimator(), pageWeighted, simpleEstimator({ defaultComplexity: 1 })]) : selection;
+    // Mutations declare the work they do (common/cost.ts), and so do the few queries whose work
+    // their selection does not tell (licenseUsage); other queries cost their selection.
+    const declaresWork = getOperationAST(document, operationName)?.operation === 'mutation' || mentionsWorkQuery(schema, document);
+    const budget = declaresWork ? estimate([fieldExtensionsEstimator(), pageWeighted, simpleEstimator({ defaultComplexity: 1 })]) : selection;
     cost = { selection, budget: Math.max(selection, budget) };
   } catch {
     cost = null;
@@ -76,6 +78,28 @@ export function operationCost(
   // Bounded: documents with ever-changing variables keep at most this many entries each.
   if (known.size < 100) known.set(key, cost);
   return cost;
+}
+
+/** Query fields that declare a work cost (a `complexity` in their @Query options), per schema. */
+const workQueries = new WeakMap<GraphQLSchema, Set<string>>();
+
+function mentionsWorkQuery(schema: GraphQLSchema, document: DocumentNode): boolean {
+  let names = workQueries.get(schema);
+  if (!names) {
+    const fields = Object.values(schema.getQueryType()?.getFields() ?? {});
+    names = new Set(fields.filter((f) => f.extensions.complexity !== undefined).map((f) => f.name));
+    workQueries.set(schema, names);
+  }
+  if (names.size === 0) return false;
+  let found = false;
+  visit(document, {
+    Field(node) {
+      if (!names.has(node.name.value)) return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
 }
 
 /** Refuses an operation whose selection costs more than the limit (QUERY_TOO_COMPLEX, HTTP 400); returns its cost. */

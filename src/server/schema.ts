@@ -14,6 +14,7 @@ import { LicenseResolver } from '../modules/licenses/license.resolver';
 import { SyncResolver, UsageReportResolver } from '../modules/sync/sync.resolver';
 import { NodeResolver } from '../modules/node/node.resolver';
 import { TenantResolver } from '../modules/tenants/tenant.resolver';
+import { UsageResolver } from '../modules/usage/usage.resolver';
 import { ViewerResolver } from '../modules/viewer/viewer.resolver';
 
 export const resolvers = [
@@ -32,6 +33,7 @@ export const resolvers = [
   SyncResolver,
   UsageReportResolver,
   AlertResolver,
+  UsageResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;
