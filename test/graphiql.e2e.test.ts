@@ -38,6 +38,9 @@ async function runOperation(page: Page, text: string): Promise<void> {
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.press('Delete');
   await page.keyboard.insertText(text);
+  // GraphiQL takes the editor's text into its state after a debounce (and stores it then): run only
+  // once it has, or a busy machine runs the previous operation again.
+  await until('GraphiQL to take the new operation', async () => (await page.evaluate("localStorage.getItem('graphiql:query')")) === text);
   await page.locator('.graphiql-execute-button').click();
 }
 
