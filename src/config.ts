@@ -70,6 +70,8 @@ const envSchema = z.object({
   RATE_LIMIT_SUBJECT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
   RATE_LIMIT_TENANT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true'),
+  // The bundled GraphiQL page (server/graphiql.ts): on outside production; in production only with true.
+  GRAPHIQL: z.enum(['true', 'false']).optional(),
   SYNC_TICK_CRON: z.string().default('*/5 * * * *'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   // A licenseAlerts subscriber with more distinct alerts waiting than this, or that has not read for
@@ -121,6 +123,13 @@ export interface ClaimMapping {
 export interface Config {
   env: Env['NODE_ENV'];
   isProduction: boolean;
+  /**
+   * GraphiQL at GET /graphiql and on a browser's GET /graphql (GRAPHIQL; default: on outside production).
+   * In production with GRAPHIQL=true, introspection is on too (callers are always token holders).
+   */
+  graphiql: boolean;
+  /** Introspection over HTTP and WebSocket: outside production, or in production with GRAPHIQL=true. */
+  introspection: boolean;
   port: number;
   host: string;
   logLevel: Env['LOG_LEVEL'];
@@ -291,6 +300,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     secretsKey,
     schedulerEnabled: env.SCHEDULER_ENABLED === 'true',
+    graphiql: env.GRAPHIQL === undefined ? !isProduction : env.GRAPHIQL === 'true',
+    introspection: !isProduction || env.GRAPHIQL === 'true',
     queryLimits: {
       maxDepth: env.MAX_QUERY_DEPTH,
       maxAliases: env.MAX_QUERY_ALIASES,

@@ -29,6 +29,7 @@ import { PostgresBudgetStore, MemoryBudgetStore } from './budget';
 import { CostGuard, type Admission, type CostReport } from './cost-guard';
 import { RateLimits } from './rate-limit';
 import { debugRoutes } from './debug-hooks';
+import { graphiqlRoute } from './graphiql';
 import { createHttpServer } from './http';
 import { metricsRoute, ServerMetrics, startMetricsListener, type OperationType } from './metrics';
 import { systemContext } from '../common/system-context';
@@ -100,7 +101,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     schema,
     validationRules: limitRules(config.queryLimits),
     parseOptions: { maxTokens: config.queryLimits.maxTokens },
-    introspection: !config.isProduction,
+    introspection: config.introspection,
     // main.ts owns shutdown: drain HTTP, close sockets, then the pool and an embedded database.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
@@ -191,6 +192,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     debugRoutes: debugRoutes({ verifier, stats: () => stats() }),
     metricsRoute: metricsRoute(metrics, config.metrics, log),
     csvFiles: { devices: devicesCsv },
+    graphiql: config.graphiql ? graphiqlRoute(log) : undefined,
   });
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }));
   await apollo.start();
@@ -198,7 +200,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     httpServer,
     schema,
     verifier,
-    introspection: !config.isProduction,
+    introspection: config.introspection,
     limits: config.queryLimits,
     maxPayloadBytes: config.maxBodyBytes,
     rateLimits,

@@ -57,11 +57,13 @@ export interface HttpDeps {
   metricsRoute?: (req: IncomingMessage, res: ServerResponse) => void;
   /** GET /files/<name>.csv: a file made for the viewer from the query parameters, streamed. */
   csvFiles?: Record<string, (ctx: RequestContext, query: URLSearchParams) => Promise<CsvFile>>;
+  /** GraphiQL (server/graphiql.ts) when GRAPHIQL is on: answers its own routes and returns true. */
+  graphiql?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 }
 
 /**
  * The HTTP layer: plain node:http (Apollo's own standalone path, measured faster than express5 here)
- * serving /graphql, /healthz, /readyz and, when configured, /metrics. CORS uses the library Apollo's standalone server uses;
+ * serving /graphql, /healthz, /readyz and, when configured, /metrics and /graphiql. CORS uses the library Apollo's standalone server uses;
  * errors before GraphQL execution are answered in GraphQL's error shape.
  *
  * A /graphql request is admitted from its headers before a byte of its body is read: token and rate
@@ -106,6 +108,8 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       );
       return;
     }
+    // The GraphiQL page and its files (a browser's GET /graphql included); API calls go on below.
+    if (deps.graphiql?.(req, res, path)) return;
     // Work-carrying routes are admitted, or refused with 503 while the server shuts down.
     if ((path === GRAPHQL_PATH || path.startsWith('/files/')) && !deps.drain.admit(req, res)) return;
     const download = /^\/files\/usage-reports\/([A-Za-z0-9_-]{1,200})$/.exec(path);

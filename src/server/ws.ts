@@ -45,7 +45,7 @@ export interface WsDeps {
   httpServer: http.Server;
   schema: GraphQLSchema;
   verifier: TokenVerifier;
-  /** Same switch as Apollo's over HTTP: off in production. */
+  /** Same switch as Apollo's over HTTP (Config.introspection): off in production unless GRAPHIQL=true. */
   introspection: boolean;
   /** The same depth, alias, token and cost limits as over HTTP. */
   limits: QueryLimits;
