@@ -597,8 +597,9 @@ describe('tenant isolation', () => {
 
   async function deviceRows(tenantUuid: string) {
     return server.sql<Record<string, unknown>>(
-      `select id, uuid, hostname, system_ip, model, kind, mode, software_version, site_id, hsec_compatible, created_at, updated_at
-         from device where tenant_id = $1 order by uuid`,
+      `select id, uuid, hostname, system_ip, model, kind, mode, software_version, site_id, hsec_compatible, created_at, updated_at,
+              decommissioned_at, decommissioned_by
+         from device where tenant_id = $1 order by uuid, id`,
       [tenantUuid],
     );
   }
@@ -614,7 +615,7 @@ describe('tenant isolation', () => {
   /** Everything of one tenant's license domain, and its devices, as stored (read as the owner, bypassing RLS). */
   async function licensingRows(tenantUuid: string): Promise<Record<string, unknown[]>> {
     const out: Record<string, unknown[]> = { device: await deviceRows(tenantUuid) };
-    for (const table of ['smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event', 'sync_run', 'usage_report', 'usage_report_chunk', 'alert']) {
+    for (const table of ['smart_account', 'virtual_account', 'license', 'assignment', 'idempotency_key', 'audit_event', 'sync_run', 'usage_report', 'usage_report_chunk', 'alert', 'license_usage_interval']) {
       const rows = await server.sql<{ row: unknown }>(
         `select to_jsonb(t) as row from ${table} t where tenant_id = $1 order by to_jsonb(t)::text`,
         [tenantUuid],
@@ -3428,6 +3429,207 @@ describe('tenant isolation', () => {
           expect(new Set(feeds.provider.alerts.map((x) => x.tenant?.id))).toEqual(new Set([a.id, b.id]));
         },
       );
+    },
+
+    'Query.licenseUsage': () => {
+      const USAGE = `query($tenantId: ID, $from: DateTime!, $to: DateTime!, $granularity: UsageGranularity!) {
+        licenseUsage(tenantId: $tenantId, from: $from, to: $to, granularity: $granularity) { tenant { id slug } entitlement { tag } deviceDays }
+      }`;
+      const range = () => ({ from: new Date(Date.now() - 2 * 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString(), granularity: 'DAY' });
+      it.each(TENANT_ROLES)("shows a %s of A only A's usage, and answers tenantId: B exactly as a nonexistent tenant", async (role) => {
+        const mine = await ok<{ licenseUsage: { tenant: { id: string }; entitlement: { tag: string } }[] }>(USAGE, range(), tokenA(role));
+        expect(mine.licenseUsage.length).toBeGreaterThan(0);
+        expect(new Set(mine.licenseUsage.map((r) => r.tenant.id))).toEqual(new Set([a.id]));
+        // B holds HSEC; A never did.
+        expect(mine.licenseUsage.some((r) => r.entitlement.tag === HSEC_TAG)).toBe(false);
+        await expectTenantIdRefusedLikeMissing(USAGE, (tenantId) => ({ ...range(), tenantId }), tokenA(role), 'NOT_FOUND');
+      });
+      it("shows B its own usage, and a provider each tenant's rows under its own tenant", async () => {
+        const bRows = await ok<{ licenseUsage: { tenant: { id: string }; entitlement: { tag: string } }[] }>(USAGE, range(), tokenB('TENANT_OPERATOR'));
+        expect(new Set(bRows.licenseUsage.map((r) => r.tenant.id))).toEqual(new Set([b.id]));
+        expect(bRows.licenseUsage.some((r) => r.entitlement.tag === HSEC_TAG)).toBe(true);
+        const all = await ok<{ licenseUsage: { tenant: { id: string } }[] }>(USAGE, range(), server.token('PROVIDER_OPERATOR'));
+        expect([...new Set(all.licenseUsage.map((r) => r.tenant.id))]).toEqual(expect.arrayContaining([a.id, b.id]));
+      });
+    },
+
+    'Mutation.decommissionDevices': () => {
+      const DECOMMISSION = `mutation($input: DecommissionDevicesInput!) { decommissionDevices(input: $input) { decommissioned devices { id tenant { id } } } }`;
+      it("answers a TENANT_ADMIN of A NOT_FOUND for B's devices, exactly as for nonexistent ones, and retires nothing", async () => {
+        const bIds = [bravo.devices['BRAVO-0001'], bravo.devices['BRAVO-SHARED']];
+        const missing = bIds.map(() => missingGlobalId('Device'));
+        await expectUntouched([a, b], async () => {
+          const forB = await server.graphql(DECOMMISSION, { input: { deviceIds: bIds } }, tokenA('TENANT_ADMIN'));
+          const forMissing = await server.graphql(DECOMMISSION, { input: { deviceIds: missing } }, tokenA('TENANT_ADMIN'));
+          expect(forB.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+          expect(errorsWithout(forB, bIds)).toEqual(errorsWithout(forMissing, missing));
+          // Mixed with A's own device: nothing of A's is retired either.
+          const mixed = await server.graphql(DECOMMISSION, { input: { deviceIds: [alpha.devices['ALPHA-0002'], bIds[0]] } }, tokenA('TENANT_ADMIN'));
+          expect(mixed.body.errors?.[0].extensions).toMatchObject({ code: 'NOT_FOUND', deviceIds: [bIds[0]] });
+          await expectTenantIdRefusedLikeMissing(DECOMMISSION, (tenantId) => ({ input: { tenantId, deviceIds: bIds } }), tokenA('TENANT_ADMIN'), 'NOT_FOUND');
+          // A filter that would match B's devices by name matches none of them from A.
+          const byFilter = await ok<{ decommissionDevices: { decommissioned: number } }>(DECOMMISSION, { input: { filter: { search: 'bravo' } } }, tokenA('TENANT_ADMIN'));
+          expect(byFilter.decommissionDevices.decommissioned).toBe(0);
+        });
+      });
+      it("lets B retire a device of its own without touching A's rows", async () => {
+        const [device] = await registerDevices(server, tokenB('TENANT_ADMIN'), [deviceInput(90, { uuid: 'BRAVO-RETIRE-1', hostname: 'bravo-retire-1.example' })]);
+        await expectUntouched([a], async () => {
+          const res = await ok<{ decommissionDevices: { decommissioned: number; devices: { id: string; tenant: { id: string } }[] } }>(
+            DECOMMISSION,
+            { input: { deviceIds: [device.id] } },
+            tokenB('TENANT_ADMIN'),
+          );
+          expect(res.decommissionDevices).toEqual({ decommissioned: 1, devices: [{ id: device.id, tenant: { id: b.id } }] });
+        });
+      });
+    },
+
+    'Mutation.updateLicense': () => {
+      const UPDATE = 'mutation($input: UpdateLicenseInput!) { updateLicense(input: $input) { license { id quantity } changed } }';
+      it.each(TENANT_ROLES)("refuses a %s of A (FORBIDDEN) for B's line and its own, changing nothing", async (role) => {
+        await expectUntouched([a, b], async () => {
+          for (const id of [bravo.licenseIds[0], alpha.licenseId]) {
+            const res = await server.graphql(UPDATE, { input: { id, quantity: 99 } }, tokenA(role));
+            expect(res.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+            expect(JSON.stringify(res.body)).not.toMatch(/bravo/i);
+          }
+        });
+      });
+      it("lets the provider correct one of B's lines, touching nothing of A's", async () => {
+        const [line] = await addLines(b, [licenseLine(bravo.vaProdId, DNA_T0_E, 'BRAVO-FIX-1', 4)]);
+        await expectUntouched([a], async () => {
+          const res = await ok<{ updateLicense: { license: { id: string; quantity: number }; changed: string[] } }>(
+            UPDATE,
+            { input: { id: line.id, quantity: 5 } },
+            server.token('PROVIDER_ADMIN'),
+          );
+          expect(res.updateLicense).toEqual({ license: { id: line.id, quantity: 5 }, changed: ['quantity'] });
+        });
+      });
+    },
+
+    'Mutation.removeLicenses': () => {
+      const REMOVE = 'mutation($input: RemoveLicensesInput!) { removeLicenses(input: $input) { removed } }';
+      it.each(TENANT_ROLES)("refuses a %s of A (FORBIDDEN) for B's lines, removing nothing", async (role) => {
+        await expectUntouched([a, b], async () => {
+          const res = await server.graphql(REMOVE, { input: { ids: [bravo.licenseIds[0]] } }, tokenA(role));
+          expect(res.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+        });
+      });
+      it("lets the provider remove one of B's lines; a list mixing tenants removes nothing", async () => {
+        const [line] = await addLines(b, [licenseLine(bravo.vaProdId, DNA_T0_E, 'BRAVO-GONE-1', 2)]);
+        await expectUntouched([a, b], async () => {
+          const mixed = await server.graphql(REMOVE, { input: { ids: [line.id, alpha.licenseId] } }, server.token('PROVIDER_ADMIN'));
+          expect(mixed.body.errors?.[0].extensions?.code).toBeDefined();
+          expect(mixed.body.data ?? null).toBeNull();
+        });
+        await expectUntouched([a], async () => {
+          const res = await ok<{ removeLicenses: { removed: number } }>(REMOVE, { input: { ids: [line.id] } }, server.token('PROVIDER_ADMIN'));
+          expect(res.removeLicenses.removed).toBe(1);
+        });
+      });
+    },
+
+    'Mutation.updateTenant': () => {
+      const UPDATETENANT_Q = 'mutation($input: UpdateTenantInput!) { updateTenant(input: $input) { id name } }';
+      const updateTenantInput = (t: TenantFixture) => ({ id: t.id, name: 'Renamed' });
+      it.each(TENANT_ROLES)("refuses a %s of A (FORBIDDEN) for B and for A itself, changing neither", async (role) => {
+        const before = await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]]);
+        for (const target of [b, a]) {
+          const res = await server.graphql(UPDATETENANT_Q, { input: updateTenantInput(target) }, tokenA(role));
+          expect(res.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+          expect(res.body.data ?? null).toBeNull();
+        }
+        expect(await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]])).toEqual(before);
+      });
+      it('lets a provider admin act on one tenant only: A and B are unchanged', async () => {
+        const scratch = await createTenant(server, `iso-update-tenant-${Date.now()}`, 'Scratch');
+        const before = await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]]);
+        await expectUntouched([a, b], async () => {
+          
+          const res = await server.graphql(UPDATETENANT_Q, { input: updateTenantInput(scratch) }, server.token('PROVIDER_ADMIN'));
+          expect(res.body.errors).toBeUndefined();
+          expect(res.body.data).toEqual({ updateTenant: { id: scratch.id, name: 'Renamed' } });
+        });
+        expect(await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]])).toEqual(before);
+      });
+    },
+
+    'Mutation.suspendTenant': () => {
+      const SUSPENDTENANT_Q = 'mutation($input: TenantIdInput!) { suspendTenant(input: $input) { id status } }';
+      const suspendTenantInput = (t: TenantFixture) => ({ id: t.id });
+      it.each(TENANT_ROLES)("refuses a %s of A (FORBIDDEN) for B and for A itself, changing neither", async (role) => {
+        const before = await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]]);
+        for (const target of [b, a]) {
+          const res = await server.graphql(SUSPENDTENANT_Q, { input: suspendTenantInput(target) }, tokenA(role));
+          expect(res.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+          expect(res.body.data ?? null).toBeNull();
+        }
+        expect(await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]])).toEqual(before);
+      });
+      it('lets a provider admin act on one tenant only: A and B are unchanged', async () => {
+        const scratch = await createTenant(server, `iso-suspend-tenant-${Date.now()}`, 'Scratch');
+        const before = await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]]);
+        await expectUntouched([a, b], async () => {
+          
+          const res = await server.graphql(SUSPENDTENANT_Q, { input: suspendTenantInput(scratch) }, server.token('PROVIDER_ADMIN'));
+          expect(res.body.errors).toBeUndefined();
+          expect(res.body.data).toEqual({ suspendTenant: { id: scratch.id, status: 'SUSPENDED' } });
+        });
+        expect(await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]])).toEqual(before);
+      });
+    },
+
+    'Mutation.resumeTenant': () => {
+      const RESUMETENANT_Q = 'mutation($input: TenantIdInput!) { resumeTenant(input: $input) { id status } }';
+      const resumeTenantInput = (t: TenantFixture) => ({ id: t.id });
+      it.each(TENANT_ROLES)("refuses a %s of A (FORBIDDEN) for B and for A itself, changing neither", async (role) => {
+        const before = await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]]);
+        for (const target of [b, a]) {
+          const res = await server.graphql(RESUMETENANT_Q, { input: resumeTenantInput(target) }, tokenA(role));
+          expect(res.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+          expect(res.body.data ?? null).toBeNull();
+        }
+        expect(await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]])).toEqual(before);
+      });
+      it('lets a provider admin act on one tenant only: A and B are unchanged', async () => {
+        const scratch = await createTenant(server, `iso-resume-tenant-${Date.now()}`, 'Scratch');
+        const before = await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]]);
+        await expectUntouched([a, b], async () => {
+          await ok('mutation($input: TenantIdInput!) { suspendTenant(input: $input) { id } }', { input: { id: scratch.id } }, server.token('PROVIDER_ADMIN'));
+          const res = await server.graphql(RESUMETENANT_Q, { input: resumeTenantInput(scratch) }, server.token('PROVIDER_ADMIN'));
+          expect(res.body.errors).toBeUndefined();
+          expect(res.body.data).toEqual({ resumeTenant: { id: scratch.id, status: 'ACTIVE' } });
+        });
+        expect(await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]])).toEqual(before);
+      });
+    },
+
+    'Mutation.deleteTenant': () => {
+      const DELETETENANT_Q = 'mutation($input: DeleteTenantInput!) { deleteTenant(input: $input) { id slug } }';
+      const deleteTenantInput = (t: TenantFixture) => ({ id: t.id, confirmSlug: t.slug, force: true });
+      it.each(TENANT_ROLES)("refuses a %s of A (FORBIDDEN) for B and for A itself, changing neither", async (role) => {
+        const before = await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]]);
+        for (const target of [b, a]) {
+          const res = await server.graphql(DELETETENANT_Q, { input: deleteTenantInput(target) }, tokenA(role));
+          expect(res.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+          expect(res.body.data ?? null).toBeNull();
+        }
+        expect(await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]])).toEqual(before);
+      });
+      it('lets a provider admin act on one tenant only: A and B are unchanged', async () => {
+        const scratch = await createTenant(server, `iso-delete-tenant-${Date.now()}`, 'Scratch');
+        const before = await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]]);
+        await expectUntouched([a, b], async () => {
+          await ok('mutation($input: TenantIdInput!) { suspendTenant(input: $input) { id } }', { input: { id: scratch.id } }, server.token('PROVIDER_ADMIN'));
+          const res = await server.graphql(DELETETENANT_Q, { input: deleteTenantInput(scratch) }, server.token('PROVIDER_ADMIN'));
+          expect(res.body.errors).toBeUndefined();
+          expect(res.body.data).toEqual({ deleteTenant: { id: scratch.id, slug: scratch.slug } });
+          expect(await count('select count(*)::int as n from tenant where id = $1', [scratch.uuid])).toBe(0);
+        });
+        expect(await server.sql('select * from tenant where id = any($1) order by id', [[a.uuid, b.uuid]])).toEqual(before);
+      });
     },
   };
 

@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from './support/harness';
 import { DAY_MS, licenseUsage, type Granularity, type UsageRowView } from './support/usage-fixtures';
 
 /**
- * Property: for random sequences of assign / replace / release / re-register on a stopped clock that
+ * Property: for random sequences of assign / replace / release / re-register / decommission on a stopped clock that
  * moves between operations, licenseUsage (DAY and MONTH, over a random part of the history) equals
  * what an independent model of the same operations computes. To add an operation, add a command class
  * and its arbitrary to OPERATIONS: `run` applies it to the model and to the real server.
@@ -103,12 +103,36 @@ class Reregister implements fc.AsyncCommand<Model, Real> {
   toString = (): string => `reregister(${this.devices})`;
 }
 
+/**
+ * Retires routers (every license they hold ends now) and registers their uuids again at once: the
+ * same slot is then a new device, holding nothing.
+ */
+class Decommission implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly devices: number[]) {}
+  check = (): boolean => true;
+  async run(model: Model, real: Real): Promise<void> {
+    for (const d of this.devices) for (const c of ['DNA', 'HSEC']) close(model, `${d}:${c}`);
+    await gqlData(
+      real.server,
+      'mutation($input: DecommissionDevicesInput!) { decommissionDevices(input: $input) { decommissioned } }',
+      { input: { deviceIds: this.devices.map((d) => real.deviceIds[d]) } },
+      real.tenant.admin,
+    );
+    const again = await registerDevices(real.server, real.tenant.admin, this.devices.map((d) => deviceInput(d + 1, { hsecCompatible: true })));
+    this.devices.forEach((d, i) => {
+      real.deviceIds[d] = again[i].id;
+    });
+  }
+  toString = (): string => `decommission(${this.devices})`;
+}
+
 const devicesArb = fc.uniqueArray(fc.integer({ min: 0, max: DEVICES - 1 }), { minLength: 1, maxLength: DEVICES });
 const OPERATIONS: fc.Arbitrary<fc.AsyncCommand<Model, Real>>[] = [
   fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 6 * 3_600_000 }), fc.integer({ min: 1, max: 20 * DAY_MS })).map((ms) => new Advance(ms)),
   fc.tuple(devicesArb, fc.constantFrom<Product>('A1', 'E0', 'HSEC'), fc.constantFrom<Billing>('PREPAID', 'POSTPAID')).map(([d, p, b]) => new Assign(d, p, b)),
   fc.tuple(devicesArb, fc.constantFrom<'DNA' | 'HSEC' | null>('DNA', 'HSEC', null)).map(([d, c]) => new Release(d, c)),
   devicesArb.map((d) => new Reregister(d)),
+  devicesArb.map((d) => new Decommission(d)),
 ];
 
 /** UTC period starts of [from, to): day or month buckets. */
@@ -180,7 +204,7 @@ describe('licenseUsage against a model of the operations (property)', () => {
     await server?.close();
   });
 
-  it('equals the independent calculation for random assign / replace / release / re-register sequences, by DAY and by MONTH', async () => {
+  it('equals the independent calculation for random assign / replace / release / re-register / decommission sequences, by DAY and by MONTH', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.commands(OPERATIONS, { maxCommands: 12 }),
