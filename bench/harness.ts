@@ -182,6 +182,20 @@ export async function withPeak<T>(sample: () => number, fn: () => Promise<T>): P
   }
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** `fn`'s result and the CPU time `pid` used while it ran. */
+export async function withCpu<T>(pid: number, fn: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+  const before = cpuMs(pid);
+  const result = await fn();
+  return { result, cpuMs: cpuMs(pid) - before };
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** One GraphQL POST; throws on transport or GraphQL errors (the benchmark sets up, it does not test). */

@@ -7,8 +7,9 @@ import { SCENARIOS, type BenchContext, type Row, type ScenarioName, type Sizes }
 import { seed } from './seed';
 
 /**
- * `npm run bench [-- --quick] [--scenario NAME ...] [--duration SECONDS] [--tenants N] [--devices N] [--profile] [--server-env NAME=VALUE ...]`
- * (--profile: the server runs with --cpu-prof and writes bench/profiles/*.cpuprofile at the end)
+ * `npm run bench [-- --quick] [--scenario NAME ...] [--duration SECONDS] [--tenants N] [--devices N] [--profile] [--keep-database] [--server-env NAME=VALUE ...]`
+ * (--profile: the server runs with --cpu-prof and writes bench/profiles/*.cpuprofile at the end;
+ * --keep-database: the seeded database stays, its URL printed, for EXPLAIN afterwards)
  *
  * Seeds a scratch database (DATABASE_URL's server, else the embedded PostgreSQL), starts the real
  * server as its own process with production settings (JWT and RLS on) and the baseline server
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
       tenants: { type: 'string' },
       devices: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      // Leaves the seeded database in place (its URL is printed), to EXPLAIN statements against it afterwards.
+      'keep-database': { type: 'boolean', default: false },
       'server-env': { type: 'string', multiple: true },
     },
   });
@@ -106,7 +109,8 @@ async function main(): Promise<void> {
   } finally {
     await current?.stop();
     for (const c of children.reverse()) await c.stop();
-    await db.drop();
+    if (values['keep-database']) console.log(`database kept: ${db.url}`);
+    else await db.drop();
   }
 }
 

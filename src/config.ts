@@ -72,6 +72,7 @@ const envSchema = z.object({
   SCHEDULER_ENABLED: z.enum(['true', 'false']).default('true'),
   // The bundled GraphiQL page (server/graphiql.ts): on outside production; in production only with true.
   GRAPHIQL: z.enum(['true', 'false']).optional(),
+  GRAPHQL_EXECUTOR: z.enum(['jit', 'graphql-js']).default('jit'),
   SYNC_TICK_CRON: z.string().default('*/5 * * * *'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   // A licenseAlerts subscriber with more distinct alerts waiting than this, or that has not read for
@@ -130,6 +131,8 @@ export interface Config {
   graphiql: boolean;
   /** Introspection over HTTP and WebSocket: outside production, or in production with GRAPHIQL=true. */
   introspection: boolean;
+  /** How HTTP query operations execute (GRAPHQL_EXECUTOR): compiled by graphql-jit (default) or by graphql-js. */
+  executor: 'jit' | 'graphql-js';
   port: number;
   host: string;
   logLevel: Env['LOG_LEVEL'];
@@ -302,6 +305,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     schedulerEnabled: env.SCHEDULER_ENABLED === 'true',
     graphiql: env.GRAPHIQL === undefined ? !isProduction : env.GRAPHIQL === 'true',
     introspection: !isProduction || env.GRAPHIQL === 'true',
+    executor: env.GRAPHQL_EXECUTOR,
     queryLimits: {
       maxDepth: env.MAX_QUERY_DEPTH,
       maxAliases: env.MAX_QUERY_ALIASES,

@@ -21,7 +21,6 @@ import {
   type AccountTenant,
   type AssignPayload,
   type Billing,
-  type GqlError,
 } from './support/assignment-fixtures';
 import { deviceInput, registerDevices } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/harness';

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type pg from 'pg';
 import { isProviderRole } from '../auth/roles';
 import type { RequestContext } from '../common/context';
 import { AppError, InvariantError, tenantSuspended } from '../common/errors';
+import { prepared, toNumbered } from './sql';
 
 /**
  * Sets app.tenant_id, app.role and app.now for the transaction, and refuses a tenant viewer whose
@@ -47,10 +49,91 @@ export async function inScope<T>(ctx: RequestContext, fn: (em: EntityManager) =>
       return fn(em);
     });
   } catch (err) {
-    if (!isStatementTimeout(err)) throw err;
-    // Logged here with the statement (the client sees none of it); answered with a code of its own.
-    ctx.log.warn({ err, requestId: ctx.requestId }, 'statement timeout');
-    throw statementTimeout();
+    throw timeoutOr(ctx, err);
+  }
+}
+
+/** A statement timeout as the client's STATEMENT_TIMEOUT (logged here with the statement); anything else as it is. */
+function timeoutOr(ctx: RequestContext, err: unknown): unknown {
+  if (!isStatementTimeout(err)) return err;
+  // Logged here with the statement (the client sees none of it); answered with a code of its own.
+  ctx.log.warn({ err, requestId: ctx.requestId }, 'statement timeout');
+  return statementTimeout();
+}
+
+/** A bind value (of `?`; arrays go as `pgArray` strings) as the text PostgreSQL would receive for it in the extended protocol. */
+function asText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  throw new InvariantError(`scopedRead binds scalars only, not ${Object.prototype.toString.call(value)}`);
+}
+
+/**
+ * One read statement of the hot paths (a page and the batches its fields load), with `?` placeholders.
+ *
+ * In a query operation whose scope has not begun a transaction, the statement runs in ONE round trip
+ * as its own implicit transaction: a single simple-protocol message `select app_begin_scope(...);
+ * execute <statement>(...)` (plus `prepare` the first time on a connection), which PostgreSQL runs as
+ * one transaction, so the transaction-local settings row-level security reads hold for that statement
+ * and vanish with it: the pooled connection carries nothing to the next user. No BEGIN and no COMMIT:
+ * a page and its batch are two round trips. Semantics are those of the shared READ COMMITTED
+ * transaction it replaces: each statement sees what was committed before it began.
+ *
+ * Anywhere else (a mutation, background work, or a query whose scope already holds a transaction)
+ * it runs as a named prepared statement inside the scoped transaction, as `prepared` does.
+ */
+export async function scopedRead<R>(ctx: RequestContext, text: string, params: readonly unknown[]): Promise<R[]> {
+  const scope = ctx.scope;
+  if (!scope?.usable || scope.holdsTransaction) return inScope(ctx, (em) => prepared<R>(em, text, [...params]));
+  try {
+    return await oneShotRead<R>(ctx.em, scopeParams(ctx), text, params);
+  } catch (err) {
+    throw timeoutOr(ctx, suspendedOr(err));
+  }
+}
+
+/** The statements a connection has prepared through `oneShotRead` (the names differ from `prepared`'s). */
+const preparedOn = new WeakMap<pg.ClientBase, Set<string>>();
+const readNames = new Map<string, string>();
+
+async function oneShotRead<R>(root: EntityManager, scopeArgs: readonly string[], text: string, params: readonly unknown[]): Promise<R[]> {
+  let name = readNames.get(text);
+  if (!name) {
+    name = `slmr_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    readNames.set(text, name);
+  }
+  const knex = root.getKnex();
+  const connection = (await knex.client.acquireConnection()) as pg.ClientBase;
+  try {
+    let known = preparedOn.get(connection);
+    if (!known) preparedOn.set(connection, (known = new Set()));
+    const prepare = !known.has(name);
+    const literal = (v: unknown): string => {
+      const textValue = asText(v);
+      return textValue === null ? 'null' : connection.escapeLiteral(textValue);
+    };
+    const args = params.length ? `(${params.map(literal).join(', ')})` : '';
+    const message =
+      (prepare ? `prepare ${name} as ${toNumbered(text)};\n` : '') +
+      `select app_begin_scope(${scopeArgs.map(literal).join(', ')});\nexecute ${name}${args}`;
+    // Announced like knex's own statements, so whoever listens for 'query' (logging, statement counts) sees it.
+    knex.emit('query', { sql: message, bindings: [], oneShot: name });
+    try {
+      const results = (await connection.query(message)) as unknown as pg.QueryResult[];
+      if (prepare) known.add(name);
+      return results[results.length - 1].rows as R[];
+    } catch (err) {
+      // A prepared statement outlives the implicit transaction that failed after preparing it:
+      // ask the connection whether it has it rather than guess.
+      if (prepare) {
+        const { rows } = await connection.query<{ present: boolean }>('select exists (select from pg_prepared_statements where name = $1) as present', [name]);
+        if (rows[0]?.present) known.add(name);
+      }
+      throw root.getDriver().convertException(err as Error);
+    }
+  } finally {
+    await knex.client.releaseConnection(connection);
   }
 }
 
@@ -107,6 +190,11 @@ export class RequestScope {
 
   get usable(): boolean {
     return this.enabled && !this.closing;
+  }
+
+  /** Whether this scope has begun (or is beginning) its transaction: later reads then share it. */
+  get holdsTransaction(): boolean {
+    return this.opened !== undefined;
   }
 
   async run<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {

@@ -51,7 +51,7 @@ export function pgArray(values: readonly string[]): string {
 const statementNames = new Map<string, string>();
 
 /** `?` placeholders to PostgreSQL's `$n` (the texts given to `prepared` have no `?` inside literals). */
-function toNumbered(text: string): string {
+export function toNumbered(text: string): string {
   let n = 0;
   return text.replace(/\?/g, () => `$${++n}`);
 }

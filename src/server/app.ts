@@ -19,6 +19,7 @@ import { BodyBudget } from './body-budget';
 import { Drain } from './drain';
 import { createRuntime } from './runtime';
 import { requestScope } from '../db/scope';
+import { executorGateway } from './executor';
 import type { Database } from '../db/database';
 import { startScheduler, type Scheduler } from '../jobs/scheduler';
 import type { Logger } from '../logger';
@@ -98,7 +99,8 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   const bodyBudget = new BodyBudget(config.inflightBodyBytes);
   const metrics = new ServerMetrics(log);
   const apollo = new ApolloServer<RequestContext>({
-    schema,
+    // The same schema, executed through Apollo's executor interface (server/executor.ts).
+    gateway: executorGateway(schema, config.executor, log),
     validationRules: limitRules(config.queryLimits),
     parseOptions: { maxTokens: config.queryLimits.maxTokens },
     introspection: config.introspection,

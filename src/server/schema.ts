@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import type { GraphQLSchema } from 'graphql';
+import { assertInterfaceType, type GraphQLSchema } from 'graphql';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchemaSync } from 'type-graphql';
 import { authChecker } from '../auth/auth-checker';
+import { resolveNodeType } from '../common/node';
 import { SmartAccountResolver, VirtualAccountResolver } from '../modules/accounts/account.resolver';
 import { AlertResolver } from '../modules/alerts/alert.resolver';
 import { AssignmentResolver, DeviceLicensingResolver } from '../modules/assignments/assignment.resolver';
@@ -40,7 +41,8 @@ let cached: GraphQLSchema | undefined;
 
 /** The executable schema, built once per process from the decorated resolvers. */
 export function getSchema(): GraphQLSchema {
-  cached ??= buildSchemaSync({
+  if (cached) return cached;
+  cached = buildSchemaSync({
     resolvers: [...resolvers],
     authChecker,
     // Subscriptions stream from the alert bus through their own `subscribe`; type-graphql still
@@ -49,5 +51,8 @@ export function getSchema(): GraphQLSchema {
     validate: true,
     emitSchemaFile: false,
   });
+  // type-graphql wraps every resolveType in an async function; graphql-jit (server/executor.ts)
+  // calls it synchronously and cannot wait for a promise. Node's resolver needs no waiting.
+  assertInterfaceType(cached.getType('Node')).resolveType = resolveNodeType;
   return cached;
 }

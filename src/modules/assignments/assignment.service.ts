@@ -5,8 +5,8 @@ import { virtualAccountsNotFound } from '../accounts/account.errors';
 import { loadById, loadGroup } from '../../common/loaders';
 import { parseIdArg, toGlobalId } from '../../common/global-id';
 import { withIdempotency } from '../../common/idempotency';
-import { inScope } from '../../db/scope';
-import { bulkSql, pgArray, prepared, sql } from '../../db/sql';
+import { inScope, scopedRead } from '../../db/scope';
+import { bulkSql, pgArray, sql } from '../../db/sql';
 import { evaluateAlerts } from '../alerts/alert.service';
 import { recordAudit } from '../audit/audit.service';
 import { DeviceKind } from '../devices/device.enums';
@@ -644,9 +644,8 @@ export function loadCurrentAssignments(ctx: RequestContext, deviceId: string): P
     CURRENT_LOADER,
     deviceId,
     async (ids) => {
-      const rows = await inScope(ctx, (em) =>
-        prepared<AssignmentRow & { license: LicenseRow | null }>(
-          em,
+      const rows = await scopedRead<AssignmentRow & { license: LicenseRow | null }>(
+          ctx,
           `with a as (
              select ${ASSIGNMENT_COLUMNS} from assignment a
               where a.device_id = any(?::uuid[]) and a.released_at is null${scope}),
@@ -654,7 +653,6 @@ export function loadCurrentAssignments(ctx: RequestContext, deviceId: string): P
            select a.*, (select row_to_json(l) from l where l.id = a.license_id) as license
              from a order by a.category, a.id`,
           [pgArray(ids), ...params, ...params],
-        ),
       );
       primeLicenses(ctx, rows.flatMap((r) => (r.license ? [r.license] : [])));
       return rows;

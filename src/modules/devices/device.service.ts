@@ -2,8 +2,8 @@ import type { RequestContext } from '../../common/context';
 import { loadById } from '../../common/loaders';
 import { parseIdArg } from '../../common/global-id';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
-import { inScope } from '../../db/scope';
-import { bulkSql, pgArray, prepared, sql } from '../../db/sql';
+import { inScope, scopedRead } from '../../db/scope';
+import { bulkSql, pgArray, sql } from '../../db/sql';
 import { withIdempotency } from '../../common/idempotency';
 import { evaluateAlerts } from '../alerts/alert.service';
 import { deviceTargets, lockDevices, releaseInTransaction } from '../assignments/assignment.service';
@@ -106,18 +106,17 @@ export async function listDevices(
   const tenantId = await resolveTenantScope(ctx, args.tenantId);
   const filter = deviceFilterSql(tenantId, args.filter);
   const keyset = after ? ' and (d.hostname, d.id) > (?, ?::uuid)' : '';
-  return inScope(ctx, async (em) => {
-    const rows = await prepared<Omit<DeviceRow, 'inserted'> & { total_count: number }>(
-      em,
-      `select ${DEVICE_COLUMNS}, (select count(*)::int from device d where ${filter.where}) as total_count
-         from device d where ${filter.where}${keyset} order by d.hostname, d.id limit ?`,
-      [...filter.params, ...filter.params, ...(after ? [String(after[0]), String(after[1])] : []), limit + 1],
-    );
-    const totalCount =
-      rows[0]?.total_count ??
-      (after ? (await sql<{ n: number }>(em, `select count(*)::int as n from device d where ${filter.where}`, filter.params))[0].n : 0);
-    return toConnection(rows, limit, totalCount, CURSOR, (r) => [r.hostname, r.id], (r) => Device.from(fromRow({ ...r, inserted: false })));
-  });
+  const rows = await scopedRead<Omit<DeviceRow, 'inserted'> & { total_count: number }>(
+    ctx,
+    `select ${DEVICE_COLUMNS}, (select count(*)::int from device d where ${filter.where}) as total_count
+       from device d where ${filter.where}${keyset} order by d.hostname, d.id limit ?`,
+    [...filter.params, ...filter.params, ...(after ? [String(after[0]), String(after[1])] : []), limit + 1],
+  );
+  // Past the last page there is no row to carry the count: it is asked for on its own.
+  const totalCount =
+    rows[0]?.total_count ??
+    (after ? (await scopedRead<{ n: number }>(ctx, `select count(*)::int as n from device d where ${filter.where}`, filter.params))[0].n : 0);
+  return toConnection(rows, limit, totalCount, CURSOR, (r) => [r.hostname, r.id], (r) => Device.from(fromRow({ ...r, inserted: false })));
 }
 
 const LOADER = Symbol('device-loader');

@@ -7,8 +7,8 @@ import { withIdempotency } from '../../common/idempotency';
 import { reconcileInTransaction, unbindFromRemovedLines } from '../assignments/assignment.service';
 import { parseIdArg } from '../../common/global-id';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
-import { inScope } from '../../db/scope';
-import { pgArray, prepared, sql } from '../../db/sql';
+import { inScope, scopedRead } from '../../db/scope';
+import { pgArray, sql } from '../../db/sql';
 import { evaluateAlerts } from '../alerts/alert.service';
 import { recordAudit } from '../audit/audit.service';
 import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
@@ -208,12 +208,10 @@ function licenseLoader(ctx: RequestContext) {
     ctx,
     LOADER,
     (ids) =>
-      inScope(ctx, (em) =>
-        prepared<LicenseRow>(em, `${LICENSE_SELECT} where l.id = any(?::uuid[])${scoped ? ' and l.tenant_id = ?' : ''}`, [
-          pgArray(ids),
-          ...(scoped ? [scoped] : []),
-        ]),
-      ),
+      scopedRead<LicenseRow>(ctx, `${LICENSE_SELECT} where l.id = any(?::uuid[])${scoped ? ' and l.tenant_id = ?' : ''}`, [
+        pgArray(ids),
+        ...(scoped ? [scoped] : []),
+      ]),
     (r) => r.id,
     License.from,
   );
