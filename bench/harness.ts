@@ -152,13 +152,26 @@ export async function startChild(name: string, script: string, env: Record<strin
   };
 }
 
+/** A process's RSS in MB, with its children's (the workers of WEB_CONCURRENCY > 1). */
 function rssMb(pid: number): number {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return kb / 1024;
+    return kb / 1024 + childrenOf(pid).reduce((sum, child) => sum + rssMb(child), 0);
   } catch {
     return 0;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
   }
 }
 
@@ -182,11 +195,11 @@ export async function withPeak<T>(sample: () => number, fn: () => Promise<T>): P
   }
 }
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc (clock ticks of 10 ms). */
+/** CPU time (user + system) a process and its children have used so far, in ms, from /proc (clock ticks of 10 ms). */
 export function cpuMs(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return (Number(fields[11]) + Number(fields[12])) * 10 + childrenOf(pid).reduce((sum, child) => sum + cpuMs(child), 0);
 }
 
 /** `fn`'s result and the CPU time `pid` used while it ran. */

@@ -75,6 +75,7 @@ const envSchema = z.object({
   GRAPHQL_EXECUTOR: z.enum(['jit', 'graphql-js']).default('jit'),
   SYNC_TICK_CRON: z.string().default('*/5 * * * *'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   // A licenseAlerts subscriber with more distinct alerts waiting than this, or that has not read for
   // ALERT_SUBSCRIBER_STALL_MS while alerts wait, is closed with 1013 (resubscribe and re-read).
   ALERT_SUBSCRIBER_MAX_PENDING: z.coerce.number().int().min(1).max(1_000_000).default(1000),
@@ -158,6 +159,8 @@ export interface Config {
   /** Request body bytes in flight at once, on this instance and per token subject. */
   inflightBodyBytes: { instance: number; perSubject: number };
   shutdownGraceMs: number;
+  /** Worker processes sharing the port (WEB_CONCURRENCY, node:cluster); 1 runs the server in this process. */
+  webConcurrency: number;
   /** 32-byte key for secrets at rest (base64 or hex). Unset in development: generated under dataDir. */
   secretsKey?: Buffer;
   schedulerEnabled: boolean;
@@ -301,6 +304,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBodyBytes,
     inflightBodyBytes: { instance: env.MAX_INFLIGHT_BODY_BYTES, perSubject: env.MAX_INFLIGHT_BODY_BYTES_PER_SUBJECT },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    webConcurrency: env.WEB_CONCURRENCY,
     secretsKey,
     schedulerEnabled: env.SCHEDULER_ENABLED === 'true',
     graphiql: env.GRAPHIQL === undefined ? !isProduction : env.GRAPHIQL === 'true',

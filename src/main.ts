@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
+import { runPrimary } from './cluster';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase, type Database } from './db/database';
 import { createLogger } from './logger';
@@ -16,7 +18,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel, { pretty: config.env === 'development' && process.stdout.isTTY === true });
+  const root = createLogger(config.logLevel, { pretty: config.env === 'development' && process.stdout.isTTY === true });
+  // WEB_CONCURRENCY > 1: this process is the primary of a cluster and each worker runs what follows.
+  if (config.webConcurrency > 1 && cluster.isPrimary) return runPrimary(config, root);
+  // A worker's lines say which worker wrote them.
+  const log = cluster.worker ? root.child({ worker: cluster.worker.id }) : root;
   const resources: { db?: Database; server?: RunningServer } = {};
 
   // Signal handlers come first: a SIGTERM that arrives while the database is still starting waits
@@ -50,6 +56,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // A worker whose primary is gone (killed, crashed) must not live on unsupervised.
+  if (cluster.isWorker) process.on('disconnect', () => shutdown('primary gone'));
 
   try {
     await startup;
@@ -65,7 +73,7 @@ async function main(): Promise<void> {
   if (config.ssmCaCert) {
     log.info({ ssmCaCert: config.ssmCaCert.path, certificates: config.ssmCaCert.certificates.length }, 'license-server HTTPS trusts the system roots and SSM_CA_CERT');
   }
-  if (!config.isProduction && !config.jwt.key) {
+  if (!config.isProduction && !config.jwt.key && (cluster.isPrimary || cluster.worker?.id === 1)) {
     process.stdout.write(
       `\n  GraphQL: ${server.url}\n  Get a token:  npm run token -- --role PROVIDER_ADMIN\n` +
         `  Then:         curl -s ${server.url} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"query":"{ viewer { subject role } }"}'\n\n`,

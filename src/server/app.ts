@@ -19,6 +19,7 @@ import { BodyBudget } from './body-budget';
 import { Drain } from './drain';
 import { createRuntime } from './runtime';
 import { requestScope } from '../db/scope';
+import { serveMetricSnapshots } from './cluster-metrics';
 import { executorGateway } from './executor';
 import type { Database } from '../db/database';
 import { startScheduler, type Scheduler } from '../jobs/scheduler';
@@ -239,6 +240,8 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     jobBacklog: scheduler && (() => scheduler.queueSizes()),
   });
   const metricsListener = await startMetricsListener(metrics, config.metrics, log);
+  // In a worker of a cluster, the primary asks every worker for its metrics (server/cluster-metrics.ts).
+  const stopServingSnapshots = serveMetricSnapshots(() => metrics.snapshot());
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return {
@@ -261,6 +264,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
       await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_SETTLE_MS, config.shutdownGraceMs)));
       await apollo.stop();
       await metricsListener?.close();
+      stopServingSnapshots();
       await scheduler?.stop();
       await costGuard?.close();
       await runtime.close();

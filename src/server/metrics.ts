@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { clusterMetrics } from './cluster-metrics';
 import type { MetricsConfig } from '../config';
 import type { Logger } from '../logger';
 
@@ -89,6 +90,8 @@ export class ServerMetrics {
       help: 'Unresolved alerts of all tenants, by kind',
       labelNames: ['kind'],
       registers: [this.registry],
+      // From the database: every worker of a cluster reads the same value (server/cluster.ts).
+      aggregator: 'max',
       collect: this.fromSource('activeAlerts', function (rows) {
         for (const r of rows) this.set({ kind: r.kind }, r.n);
       }),
@@ -100,6 +103,8 @@ export class ServerMetrics {
       help: 'Finished license sync runs of all tenants, by mode and status (from the database)',
       labelNames: ['mode', 'status'],
       registers: [this.registry],
+      // From the database: every worker of a cluster reads the same value (server/cluster.ts).
+      aggregator: 'max',
       collect: this.fromSource('syncRuns', function (rows) {
         for (const r of rows) if (r.status !== 'RUNNING') this.inc({ mode: r.mode, status: r.status }, r.n);
       }),
@@ -109,6 +114,8 @@ export class ServerMetrics {
       help: 'License sync runs in progress, by mode (from the database)',
       labelNames: ['mode'],
       registers: [this.registry],
+      // From the database: every worker of a cluster reads the same value (server/cluster.ts).
+      aggregator: 'max',
       collect: this.fromSource('syncRuns', function (rows) {
         for (const r of rows) if (r.status === 'RUNNING') this.set({ mode: r.mode }, r.n);
       }),
@@ -118,6 +125,8 @@ export class ServerMetrics {
       help: 'Scheduled jobs waiting to be picked up, by pg-boss queue',
       labelNames: ['queue'],
       registers: [this.registry],
+      // From the database: every worker of a cluster reads the same value (server/cluster.ts).
+      aggregator: 'max',
       collect: this.fromSource('jobBacklog', function (sizes) {
         for (const [queue, n] of Object.entries(sizes)) this.set({ queue }, n);
       }),
@@ -142,8 +151,18 @@ export class ServerMetrics {
     }
   }
 
-  /** The exposition text: this instance's metrics and the process's. */
+  /** This process's metrics (the instance's and the process's) as prom-client's JSON, for a cluster's primary to aggregate. */
+  async snapshot(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    return Registry.merge([processRegistry(), this.registry]).getMetricsAsJSON();
+  }
+
+  /**
+   * The exposition text: this instance's metrics and the process's; in a worker of a cluster
+   * (WEB_CONCURRENCY), those of every worker, aggregated by the primary (server/cluster.ts).
+   */
   async render(): Promise<{ contentType: string; body: string }> {
+    const whole = await clusterMetrics();
+    if (whole !== undefined) return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: whole };
     const merged = Registry.merge([processRegistry(), this.registry]);
     return { contentType: merged.contentType, body: await merged.metrics() };
   }
