@@ -4,7 +4,8 @@ import { badInput } from './errors';
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-@ObjectType({ description: 'Relay page information.' })
+// simpleResolvers (here and on edges and connections): plain properties, read without a per-field wrapper.
+@ObjectType({ description: 'Relay page information.', simpleResolvers: true })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage!: boolean;
@@ -32,7 +33,7 @@ export interface Connection<T> {
 
 /** Builds the `<Name>Edge` and `<Name>Connection` GraphQL types for a node type. */
 export function ConnectionType<T extends object>(name: string, nodeType: ClassType<T>) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class EdgeType {
     @Field(() => String)
     cursor!: string;
@@ -41,7 +42,7 @@ export function ConnectionType<T extends object>(name: string, nodeType: ClassTy
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`, { description: `A page of ${name} nodes.` })
+  @ObjectType(`${name}Connection`, { description: `A page of ${name} nodes.`, simpleResolvers: true })
   class ConnectionTypeClass implements Connection<T> {
     @Field(() => [EdgeType])
     edges!: Edge<T>[];
@@ -120,15 +121,34 @@ export function toConnection<R, T>(
   toNode: (row: R) => T,
 ): Connection<T> {
   const page = rows.slice(0, limit);
-  const edges = page.map((row) => ({ cursor: encodeCursor(spec.list, keyOf(row)), node: toNode(row) }));
+  const edges = page.map((row) => new LazyEdge(spec.list, keyOf(row), toNode(row)));
   return {
     edges,
     totalCount,
     pageInfo: {
       hasNextPage: rows.length > limit,
       hasPreviousPage: false,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return edges.at(-1)?.cursor ?? null;
+      },
     },
   };
+}
+
+/** An edge whose cursor is encoded only if it is asked for (most pages ask for endCursor alone). */
+class LazyEdge<T> {
+  private encoded?: string;
+
+  constructor(
+    private readonly list: string,
+    private readonly key: (string | number)[],
+    readonly node: T,
+  ) {}
+
+  get cursor(): string {
+    return (this.encoded ??= encodeCursor(this.list, this.key));
+  }
 }

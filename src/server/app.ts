@@ -82,15 +82,25 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
   verifier.start();
   const schema = getSchema();
 
-  const contextFor = (viewer: Viewer, requestId: string, requestLog?: Logger, connection?: RequestContext['connection']): RequestContext => ({
-    viewer,
-    connection,
-    em: db.orm.em.fork(),
-    requestId,
-    log: (requestLog ?? log).child({ reqId: requestId, sub: viewer.subject, viewerTenantId: viewer.tenantId }),
-    app: runtime,
-    memo: new Map(),
-  });
+  // The EntityManager fork and the child logger are made on first use: a page read through
+  // scopedRead needs neither, and both cost allocations on every request.
+  const contextFor = (viewer: Viewer, requestId: string, requestLog?: Logger, connection?: RequestContext['connection']): RequestContext => {
+    let em: RequestContext['em'] | undefined;
+    let child: Logger | undefined;
+    return {
+      viewer,
+      connection,
+      get em() {
+        return (em ??= db.orm.em.fork());
+      },
+      requestId,
+      get log() {
+        return (child ??= (requestLog ?? log).child({ reqId: requestId, sub: viewer.subject, viewerTenantId: viewer.tenantId }));
+      },
+      app: runtime,
+      memo: new Map(),
+    };
+  };
 
   const rateLimits = new RateLimits(config.rateLimits);
   const costGuard = config.costLimits ? createCostGuard(config.costLimits, db) : undefined;

@@ -29,7 +29,8 @@ export const ASSIGNMENT_COLUMNS = `a.id, a.tenant_id, a.device_id, a.entitlement
   a.status, to_json(a.assigned_at) #>> '{}' as assigned_at, a.assigned_by,
   to_json(a.released_at) #>> '{}' as released_at, a.released_by`;
 
-@ObjectType({ implements: Node, description: 'A license (or default entitlement) held by a device.' })
+// simpleResolvers: see Device.
+@ObjectType({ implements: Node, description: 'A license (or default entitlement) held by a device.', simpleResolvers: true })
 export class LicenseAssignment implements Node {
   @Field(() => ID)
   id!: string;

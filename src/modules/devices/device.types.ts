@@ -9,7 +9,9 @@ import { ComplianceReason, ComplianceStatus } from '../assignments/assignment.en
 import { BillingType } from '../licenses/license.enums';
 import { DeviceKind, DeviceMode, DeviceState } from './device.enums';
 
-@ObjectType({ implements: Node, description: 'A router managed by a tenant.' })
+// simpleResolvers: the plain fields are read as properties, without a per-field wrapper (no field here has
+// middleware or @Authorized; access is decided by the queries and field resolvers that return these objects).
+@ObjectType({ implements: Node, description: 'A router managed by a tenant.', simpleResolvers: true })
 export class Device implements Node {
   @Field(() => ID)
   id!: string;

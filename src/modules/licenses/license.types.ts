@@ -26,7 +26,8 @@ export interface LicenseRow {
   removed_at: string | null;
 }
 
-@ObjectType({ implements: Node, description: 'A license line (pool) of a virtual account.' })
+// simpleResolvers: see Device.
+@ObjectType({ implements: Node, description: 'A license line (pool) of a virtual account.', simpleResolvers: true })
 export class License implements Node {
   @Field(() => ID)
   id!: string;
