@@ -51,8 +51,8 @@ async function main(): Promise<void> {
   let current: ChildServer | undefined;
   try {
     // Each scenario gets a fresh server process, so its peak RSS is its own (Node keeps the heap it grew).
-    const startServerChild = async (): Promise<ChildServer> =>
-      startChild('server', path.join(ROOT, 'dist', 'src', 'main.js'), { ...serverEnv(db.url), ...extraEnv }, await freePort(), values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'profiles')}`] : []);
+    const startServerChild = async (moreEnv: Record<string, string> = {}): Promise<ChildServer> =>
+      startChild('server', path.join(ROOT, 'dist', 'src', 'main.js'), { ...serverEnv(db.url), ...extraEnv, ...moreEnv }, await freePort(), values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'profiles')}`] : []);
     let server = await startServerChild();
     current = server;
     console.log(`server ready (pid ${server.pid}, ${Math.round(server.rssMb())} MB); seeding ${tenants} tenants, ${devices} devices`);
@@ -68,9 +68,9 @@ async function main(): Promise<void> {
       tenants: seeded.tenants,
       sizes,
       durationSec,
-      async restartServer() {
+      async restartServer(moreEnv) {
         await server.stop();
-        server = await startServerChild();
+        server = await startServerChild(moreEnv);
         current = server;
         ctx.server = server;
       },

@@ -12,8 +12,8 @@ import { seedLicensedTenant, type SeededTenant } from './seed';
 /** What every scenario gets: the real server, the baseline, the owner connection URL and the seed. */
 export interface BenchContext {
   server: ChildServer;
-  /** Replaces `server` with a fresh process (same database). */
-  restartServer(): Promise<void>;
+  /** Replaces `server` with a fresh process (same database), with more environment if given. */
+  restartServer(moreEnv?: Record<string, string>): Promise<void>;
   baseline: ChildServer;
   ownerUrl: string;
   tenants: SeededTenant[];
@@ -145,6 +145,36 @@ export async function tenantPage(b: BenchContext): Promise<Row[]> {
       ratio: Number((perRequest(oursSerial) / perRequest(rawSerial)).toFixed(2)),
       note: `time per request; target <= 2.5x the baseline; ${cpuPerRequest(oursCpu, oursSerial)}`,
     },
+  ];
+}
+
+/**
+ * tenant-page-workers: the tenant page at 50 connections from the server as one process, then from the
+ * same server with WEB_CONCURRENCY=2 (a node:cluster primary and two workers on one port).
+ */
+export async function tenantPageWorkers(b: BenchContext): Promise<Row[]> {
+  const tokens = b.tenants.map((t) => token(Role.TENANT_OPERATOR, t.id, `bench-tenant-${t.n}`));
+  const body = JSON.stringify({ query: TENANT_PAGE_QUERY });
+  const measure = async (): Promise<{ result: Awaited<ReturnType<typeof load>>; peakRssMb: number }> => {
+    await load(b.server.url, body, tokens, Math.min(3, b.durationSec));
+    const run = await withPeakRss(b.server.pid, () => load(b.server.url, body, tokens, b.durationSec));
+    if (run.result.errors || run.result.non2xx) throw new Error(`tenant-page-workers: ${run.result.errors} errors, ${run.result.non2xx} non-2xx`);
+    return run;
+  };
+  const one = await measure();
+  await b.restartServer({ WEB_CONCURRENCY: '2' });
+  const two = await measure();
+  const row = (target: string, r: typeof one): Row => ({
+    scenario: 'tenant-page-workers',
+    target,
+    reqPerSec: r.result.reqPerSec,
+    p50Ms: r.result.p50Ms,
+    p99Ms: r.result.p99Ms,
+    peakRssMb: r.peakRssMb,
+  });
+  return [
+    row('server, one process', one),
+    { ...row('server, WEB_CONCURRENCY=2 (RSS: primary + workers)', two), baseline: `${one.result.reqPerSec} req/s`, ratio: Number((two.result.reqPerSec / one.result.reqPerSec).toFixed(2)) },
   ];
 }
 
@@ -617,6 +647,7 @@ export async function usageHistory(b: BenchContext): Promise<Row[]> {
 
 export const SCENARIOS = {
   'tenant-page': tenantPage,
+  'tenant-page-workers': tenantPageWorkers,
   'provider-dashboard': providerDashboard,
   'bulk-assign': bulkAssign,
   'usage-report': usageReport,
