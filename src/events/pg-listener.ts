@@ -14,6 +14,7 @@ export interface PgListener {
   on(channel: string, handler: NotificationHandler): void;
   /** Called after each reconnection, once LISTEN is in place again (not for the first connection). */
   onReconnected(callback: () => void): void;
+  /** Ends the connection; a reconnection that is due is cancelled, one under way is waited for and ended. */
   close(): Promise<void>;
 }
 
@@ -23,6 +24,24 @@ export async function startPgListener(opts: { url: string; log: Logger; channels
   const reconnected: (() => void)[] = [];
   let client: pg.Client | null = null;
   let closed = false;
+  /** The wait before the next reconnection attempt, while one is due. */
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  /** The reconnection attempt under way, if any: close() waits for it (it ends what it opened). */
+  let reconnecting: Promise<void> | undefined;
+
+  const scheduleReconnect = (): void => {
+    if (closed || reconnectTimer) return;
+    // Unref'd: a pending reconnection alone does not keep a process alive. close() clears it.
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      if (closed) return;
+      reconnecting = connect(false)
+        .catch((err: unknown) => log.error({ err }, 'listener reconnect failed'))
+        .finally(() => {
+          reconnecting = undefined;
+        });
+    }, 1000).unref();
+  };
 
   const connect = async (first: boolean): Promise<void> => {
     // The name it had when it carried alerts only: monitoring and tests recognise the connection by it.
@@ -41,14 +60,33 @@ export async function startPgListener(opts: { url: string; log: Logger; channels
     c.on('end', () => {
       if (closed) return;
       log.warn('listener connection ended; reconnecting');
-      setTimeout(() => connect(false).catch((err: unknown) => log.error({ err }, 'listener reconnect failed')), 1000).unref();
+      scheduleReconnect();
     });
-    await c.connect();
-    for (const channel of opts.channels) await c.query(`listen ${c.escapeIdentifier(channel)}`);
+    try {
+      await c.connect();
+      for (const channel of opts.channels) await c.query(`listen ${c.escapeIdentifier(channel)}`);
+    } catch (err) {
+      // Ending it also schedules the next attempt (its 'end' event), unless the listener is closed.
+      await c.end().catch(() => undefined);
+      throw err;
+    }
+    if (closed) {
+      // Closed while this connection was being opened: it is not kept.
+      await c.end().catch(() => undefined);
+      return;
+    }
     client = c;
     if (!first) for (const callback of reconnected) callback();
   };
-  await connect(true);
+  try {
+    await connect(true);
+  } catch (err) {
+    // No listener is returned, so nobody could close one: nothing may retry in the background.
+    closed = true;
+    clearTimeout(reconnectTimer);
+    reconnectTimer = undefined;
+    throw err;
+  }
 
   return {
     on(channel, handler) {
@@ -61,6 +99,10 @@ export async function startPgListener(opts: { url: string; log: Logger; channels
     },
     async close() {
       closed = true;
+      clearTimeout(reconnectTimer);
+      reconnectTimer = undefined;
+      // A reconnection under way sees `closed` once its connection is open and ends it itself.
+      await reconnecting;
       await client?.end().catch(() => undefined);
     },
   };
