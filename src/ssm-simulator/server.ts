@@ -454,12 +454,18 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       res.on('close', () => heldResponses.delete(res));
       return;
     }
-    if (fault?.kind === 'slow') await sleep(fault.delayMs ?? 1000);
+    if (fault?.kind === 'slow') {
+      // Cut short by close(): a closing simulator leaves no timer behind (the connection is gone anyway).
+      const waited = await sleep(fault.delayMs ?? 1000, true, { signal: closing.signal }).catch(() => false);
+      if (!waited) return;
+    }
     res.on('finish', () => record({ method, path, status: res.statusCode, ...(fault ? { fault: fault.kind } : {}) }));
     await api(req, res, path, url.searchParams);
   }
 
   const tls = await tlsOptions(options);
+  /** Aborted by close(): ends the waits of the 'slow' fault. */
+  const closing = new AbortController();
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) {
@@ -500,6 +506,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     setAccounts,
     revokeTokens: () => tokens.clear(),
     close: async () => {
+      closing.abort();
       for (const res of heldResponses) res.destroy();
       heldResponses.clear();
       server.closeAllConnections();

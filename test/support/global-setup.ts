@@ -53,4 +53,8 @@ export default async function globalSetup(): Promise<void> {
 
   const env: TestEnvironment = { adminUrl, templateDb, dbPrefix, embeddedDataDir };
   process.env[ENV_VAR] = JSON.stringify(env);
+  // Migrations above made MikroORM's metadata store in this (jest's main) process. With --runInBand jest
+  // hands globals to every test file by reference, and the second file using the ORM would fail on
+  // this process's Map: the files build their own.
+  delete (globalThis as Record<string, unknown>)['mikro-orm-metadata'];
 }
