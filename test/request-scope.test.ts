@@ -34,7 +34,7 @@ describe('RequestScope', () => {
       app: server.runtime,
       memo: new Map(),
     };
-    ctx.scope = requestScope(ctx);
+    ctx.scope = requestScope(ctx, server.db.orm.em);
     return ctx;
   }
   const txid = (ctx: RequestContext): Promise<string> =>

@@ -87,7 +87,7 @@ export async function scopedRead<R>(ctx: RequestContext, text: string, params: r
   const scope = ctx.scope;
   if (!scope?.usable || scope.holdsTransaction) return inScope(ctx, (em) => prepared<R>(em, text, [...params]));
   try {
-    return await oneShotRead<R>(ctx.em, scopeParams(ctx), text, params);
+    return await oneShotRead<R>(scope.base, scopeParams(ctx), text, params);
   } catch (err) {
     throw timeoutOr(ctx, suspendedOr(err));
   }
@@ -97,13 +97,13 @@ export async function scopedRead<R>(ctx: RequestContext, text: string, params: r
 const preparedOn = new WeakMap<pg.ClientBase, Set<string>>();
 const readNames = new Map<string, string>();
 
-async function oneShotRead<R>(root: EntityManager, scopeArgs: readonly string[], text: string, params: readonly unknown[]): Promise<R[]> {
+async function oneShotRead<R>(base: EntityManager, scopeArgs: readonly string[], text: string, params: readonly unknown[]): Promise<R[]> {
   let name = readNames.get(text);
   if (!name) {
     name = `slmr_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
     readNames.set(text, name);
   }
-  const knex = root.getKnex();
+  const knex = base.getKnex();
   const connection = (await knex.client.acquireConnection()) as pg.ClientBase;
   try {
     let known = preparedOn.get(connection);
@@ -130,7 +130,7 @@ async function oneShotRead<R>(root: EntityManager, scopeArgs: readonly string[],
         const { rows } = await connection.query<{ present: boolean }>('select exists (select from pg_prepared_statements where name = $1) as present', [name]);
         if (rows[0]?.present) known.add(name);
       }
-      throw root.getDriver().convertException(err as Error);
+      throw base.getDriver().convertException(err as Error);
     }
   } finally {
     await knex.client.releaseConnection(connection);
@@ -179,7 +179,8 @@ export class RequestScope {
   private ungate?: () => void;
 
   constructor(
-    private readonly root: EntityManager,
+    /** The application's EntityManager: the transaction's is forked from it, and reads outside one use its pool. */
+    readonly base: EntityManager,
     private readonly params: () => string[],
   ) {}
 
@@ -227,7 +228,7 @@ export class RequestScope {
   }
 
   private async open(): Promise<EntityManager> {
-    const em = this.root.fork();
+    const em = this.base.fork();
     await em.begin();
     try {
       const trx = em.getTransactionContext<Knex.Transaction>();
@@ -283,6 +284,6 @@ function oneStatementAtATime(connection: pg.ClientBase): () => void {
 }
 
 /** The request scope of an HTTP request's context (see RequestScope). */
-export function requestScope(ctx: RequestContext): RequestScope {
-  return new RequestScope(ctx.em, () => scopeParams(ctx));
+export function requestScope(ctx: RequestContext, base: EntityManager): RequestScope {
+  return new RequestScope(base, () => scopeParams(ctx));
 }

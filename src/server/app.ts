@@ -198,7 +198,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     },
     contextFor: (req, viewer) => {
       const ctx = contextFor(viewer, String(req.id ?? randomUUID()), req.log);
-      ctx.scope = requestScope(ctx);
+      ctx.scope = requestScope(ctx, db.orm.em);
       return ctx;
     },
     // Requests arrive only after listen(), by which time `ws` below is attached.
