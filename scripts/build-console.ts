@@ -43,6 +43,7 @@ export async function buildConsole(opts: { force?: boolean; log?: (msg: string) 
     const vite = await import('vite');
     await vite.build({
       root: CONSOLE_DIR,
+      mode: 'production',
       configFile: path.join(CONSOLE_DIR, 'vite.config.ts'),
       logLevel: 'warn',
       build: { outDir: tmp, emptyOutDir: true },

@@ -29,6 +29,8 @@ export interface TestIdp {
   up(): Promise<void>;
   /** JWKS documents served so far. */
   jwksRequests(): Promise<number>;
+  /** Registers the console at `origin` as a public client (code + PKCE) and turns the login page on; returns its client id. */
+  consoleClient(origin: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,9 @@ export async function startTestIdp(): Promise<TestIdp> {
     },
     async jwksRequests() {
       return (await send<{ jwksRequests: number }>({ cmd: 'stats' })).jwksRequests;
+    },
+    async consoleClient(origin) {
+      return (await send<{ clientId: string }>({ cmd: 'console-client', origin })).clientId;
     },
     async close() {
       stdin.end();
