@@ -6,8 +6,6 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   plugins: [react()],
   base: '/',
-  // Always the production builds of React and friends, also when the builder runs with NODE_ENV=test (jest's global setup).
-  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   build: {
     outDir: 'dist',
     assetsDir: 'assets',

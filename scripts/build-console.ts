@@ -41,12 +41,19 @@ export async function buildConsole(opts: { force?: boolean; log?: (msg: string) 
   try {
     // vite is ESM-only and a devDependency: loaded only when there is something to build.
     const vite = await import('vite');
+    // Vite and its React plugin choose production builds (React's, the JSX runtime's) from NODE_ENV:
+    // production always, also when the build runs inside jest (NODE_ENV=test).
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
     await vite.build({
       root: CONSOLE_DIR,
       mode: 'production',
       configFile: path.join(CONSOLE_DIR, 'vite.config.ts'),
       logLevel: 'warn',
       build: { outDir: tmp, emptyOutDir: true },
+    }).finally(() => {
+      if (nodeEnv === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = nodeEnv;
     });
     const initial = initialJsGzipBytes(tmp);
     const kb = (initial / 1000).toFixed(1);

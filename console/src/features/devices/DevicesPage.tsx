@@ -57,7 +57,7 @@ const DevicesQuery = graphql(`
   }
 `);
 
-type Dialog = 'assign' | 'release' | 'decommission' | null;
+type Dialog = { kind: 'assign' | 'release' | 'decommission'; target: Target } | null;
 
 export default function DevicesPage() {
   const { tenantId, provider } = useTenantScope();
@@ -119,14 +119,14 @@ export default function DevicesPage() {
         </Text>
         {actionsAllowed && (
           <>
-            <Button size="xs" disabled={count === 0} onClick={() => setDialog('assign')}>
+            <Button size="xs" disabled={count === 0} onClick={() => setDialog({ kind: 'assign', target })}>
               Assign license
             </Button>
-            <Button size="xs" variant="light" color="orange" disabled={count === 0} onClick={() => setDialog('release')}>
+            <Button size="xs" variant="light" color="orange" disabled={count === 0} onClick={() => setDialog({ kind: 'release', target })}>
               Release licenses
             </Button>
             {can.administer && (
-              <Button size="xs" variant="light" color="red" disabled={count === 0} onClick={() => setDialog('decommission')}>
+              <Button size="xs" variant="light" color="red" disabled={count === 0} onClick={() => setDialog({ kind: 'decommission', target })}>
                 Decommission
               </Button>
             )}
@@ -260,8 +260,9 @@ export default function DevicesPage() {
 
       {dialog && (
         <DialogSwitch
-          dialog={dialog}
-          target={target}
+          dialog={dialog.kind}
+          // Fixed when the dialog opens: the counts on the page change once the action is done.
+          target={dialog.target}
           onClose={() => {
             setDialog(null);
             setPicked(new Set());
@@ -273,7 +274,7 @@ export default function DevicesPage() {
   );
 }
 
-function DialogSwitch({ dialog, target, onClose }: { dialog: Exclude<Dialog, null>; target: Target; onClose: () => void }) {
+function DialogSwitch({ dialog, target, onClose }: { dialog: NonNullable<Dialog>['kind']; target: Target; onClose: () => void }) {
   if (dialog === 'assign') return <AssignDialog target={target} onClose={onClose} />;
   if (dialog === 'release') return <ReleaseDialog target={target} onClose={onClose} />;
   return <DecommissionDialog target={target} onClose={onClose} />;

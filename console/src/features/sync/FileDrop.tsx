@@ -11,8 +11,8 @@ export function FileDrop({ label, hint, onFile, loading, disabled }: { label: st
       maxSize={10 * 1024 * 1024}
       loading={loading}
       disabled={disabled}
+      role="button"
       aria-label={label}
-      inputProps={{ 'aria-label': label }}
     >
       <Group justify="center" mih={90} style={{ pointerEvents: 'none' }}>
         <Stack gap={2} align="center">
