@@ -76,9 +76,10 @@ async function pick(page: Page, label: string, option: string): Promise<void> {
   await page.getByRole('option', { name: option, exact: true }).click();
 }
 
-/** Drops a file on a drop zone the way a person does without a mouse drag: the zone opens the file picker. */
+/** Gives a drop zone its file the way a person does without a mouse drag: its button opens the file picker. */
 async function dropFile(page: Page, zone: string, name: string, buffer: Buffer): Promise<void> {
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: zone, exact: true }).click()]);
+  const button = page.getByRole('button', { name: `Choose the ${zone.toLowerCase()}`, exact: true });
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), button.click()]);
   await chooser.setFiles({ name, mimeType: 'application/gzip', buffer });
 }
 
@@ -181,7 +182,7 @@ describe('the console in a browser', () => {
     // A double click assigns once: the second submit carries the same idempotency key.
     await dialog.getByRole('button', { name: 'Assign', exact: true }).dblclick();
     await dialog.getByRole('status').filter({ hasText: `${DEVICES} assigned` }).waitFor();
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
     await page.getByText('No device matches the filter.').waitFor();
     await page.getByText('0 devices match').waitFor();
     const held = await server.sql<{ n: number }>('select count(*)::int as n from assignment where tenant_id = $1 and released_at is null', [tenant.uuid]);
@@ -272,7 +273,7 @@ describe('the console in a browser', () => {
     await page.getByRole('button', { name: 'Assign license' }).waitFor();
     await expect(page.getByRole('button', { name: 'Decommission' }).count()).resolves.toBe(0);
     await go(page, 'Offline files', 'Offline files');
-    await expect(page.getByRole('button', { name: 'License summary file' }).count()).resolves.toBe(0);
+    await expect(page.getByRole('button', { name: 'Choose the license summary file' }).count()).resolves.toBe(0);
     await go(page, 'License server', 'License server');
     await expect(page.getByRole('button', { name: 'Save settings' }).count()).resolves.toBe(0);
     await expect(page.getByRole('button', { name: 'Synchronise now' }).count()).resolves.toBe(0);

@@ -36,6 +36,15 @@ export function ErrorAlert({ error, title }: { error: unknown; title?: string })
   );
 }
 
+/** A wide table on a narrow screen: a labelled region that scrolls sideways and takes keyboard focus. */
+export function ScrollRegion({ minWidth, label, children, mt }: { minWidth: number; label: string; children: ReactNode; mt?: string }) {
+  return (
+    <div role="region" aria-label={label} tabIndex={0} className="scroll-region" style={{ overflowX: 'auto', marginTop: mt ? `var(--mantine-spacing-${mt})` : undefined }}>
+      <div style={{ minWidth }}>{children}</div>
+    </div>
+  );
+}
+
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
   return (
     <Group justify="space-between" mb="md" wrap="wrap">

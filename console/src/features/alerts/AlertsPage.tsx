@@ -5,7 +5,7 @@ import { graphql } from '../../gql';
 import { formatDateTime, words } from '../../app/format';
 import { useCursorPager } from '../../app/paging';
 import { useTenantScope } from '../../app/scope';
-import { ErrorAlert, Loading, PageHeader, Pager } from '../../app/ui';
+import { ErrorAlert, Loading, PageHeader, Pager, ScrollRegion } from '../../app/ui';
 
 const AlertsQuery = graphql(`
   query Alerts($tenantId: ID, $active: Boolean, $after: String) {
@@ -77,7 +77,7 @@ export default function AlertsPage() {
       {loading && !data && <Loading />}
       {data && alerts.length === 0 && <Text>No {show === 'active' ? 'active ' : ''}alerts.</Text>}
       {alerts.length > 0 && (
-        <Table.ScrollContainer minWidth={700}>
+        <ScrollRegion minWidth={700} label="Alerts (scrolls sideways)">
           <Table striped aria-label="Alerts">
             <Table.Thead>
               <Table.Tr>
@@ -117,7 +117,7 @@ export default function AlertsPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollRegion>
       )}
       {data && <Pager page={pager.page} hasNext={data.alerts.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(data.alerts.pageInfo.endCursor)} total={data.alerts.totalCount} label="alerts" />}
     </>

@@ -4,7 +4,7 @@ import { graphql } from '../../gql';
 import { formatDateTime } from '../../app/format';
 import { useCursorPager } from '../../app/paging';
 import { useTenantScope } from '../../app/scope';
-import { ErrorAlert, Loading, PageHeader, Pager } from '../../app/ui';
+import { ErrorAlert, Loading, PageHeader, Pager, ScrollRegion } from '../../app/ui';
 import { ROLE_WORDS } from '../../app/viewer';
 
 const AuditQuery = graphql(`
@@ -45,7 +45,7 @@ export default function AuditPage() {
       <ErrorAlert error={error} />
       {loading && !data && <Loading />}
       {data && (
-        <Table.ScrollContainer minWidth={900}>
+        <ScrollRegion minWidth={900} label="Audit events (scrolls sideways)">
           <Table striped aria-label="Audit events">
             <Table.Thead>
               <Table.Tr>
@@ -78,7 +78,7 @@ export default function AuditPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollRegion>
       )}
       {data && <Pager page={pager.page} hasNext={data.auditEvents.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(data.auditEvents.pageInfo.endCursor)} total={data.auditEvents.totalCount} label="events" />}
     </>

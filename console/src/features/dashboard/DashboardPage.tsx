@@ -4,7 +4,7 @@ import { lazy, Suspense } from 'react';
 import { graphql } from '../../gql';
 import { formatDate, relativeDays, REASON_WORDS, words } from '../../app/format';
 import { useTenantScope } from '../../app/scope';
-import { ErrorAlert, Loading, PageHeader } from '../../app/ui';
+import { ErrorAlert, Loading, PageHeader, ScrollRegion } from '../../app/ui';
 
 const EntitlementChart = lazy(() => import('./EntitlementChart'));
 
@@ -127,7 +127,7 @@ export default function DashboardPage() {
                     ) : null,
                   )}
                 </SimpleGrid>
-                <Table.ScrollContainer minWidth={600} mt="sm">
+                <ScrollRegion minWidth={600} mt="sm" label="Licenses per entitlement and billing type (scrolls sideways)">
                   <Table striped aria-label="Licenses per entitlement and billing type">
                     <Table.Thead>
                       <Table.Tr>
@@ -150,7 +150,7 @@ export default function DashboardPage() {
                       ))}
                     </Table.Tbody>
                   </Table>
-                </Table.ScrollContainer>
+                </ScrollRegion>
               </>
             )}
           </section>

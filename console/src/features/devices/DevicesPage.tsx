@@ -8,7 +8,7 @@ import { describeError, parseBodyError } from '../../app/errors';
 import { REASON_WORDS, words } from '../../app/format';
 import { useCursorPager } from '../../app/paging';
 import { useTenantScope } from '../../app/scope';
-import { ErrorAlert, Loading, PageHeader, Pager } from '../../app/ui';
+import { ErrorAlert, Loading, PageHeader, Pager, ScrollRegion } from '../../app/ui';
 import { permissions, useViewer } from '../../app/viewer';
 import { cleanFilter, filterToSearchParams } from './device-filter';
 import { DeviceFilterForm } from './DeviceFilterForm';
@@ -161,7 +161,7 @@ export default function DevicesPage() {
 
       {loading && !data && <Loading />}
       {data && (
-        <Table.ScrollContainer minWidth={900}>
+        <ScrollRegion minWidth={900} label="Devices (scrolls sideways)">
           <Table striped highlightOnHover aria-label="Devices">
             <Table.Thead>
               <Table.Tr>
@@ -253,7 +253,7 @@ export default function DevicesPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollRegion>
       )}
       {data && devices.length === 0 && <Text my="sm">No device matches the filter.</Text>}
       {data && <Pager page={pager.page} hasNext={data.devices.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(data.devices.pageInfo.endCursor)} total={total} label="devices match" />}

@@ -6,7 +6,7 @@ import type { BillingType } from '../../gql/graphql';
 import { formatDate, words } from '../../app/format';
 import { useCursorPager } from '../../app/paging';
 import { useTenantScope } from '../../app/scope';
-import { ErrorAlert, Loading, PageHeader, Pager } from '../../app/ui';
+import { ErrorAlert, Loading, PageHeader, Pager, ScrollRegion } from '../../app/ui';
 
 const LicensesQuery = graphql(`
   query Licenses($tenantId: ID, $billingType: BillingType, $after: String) {
@@ -73,7 +73,7 @@ export default function LicensesPage() {
       <ErrorAlert error={error} />
       {loading && !data && <Loading />}
       {data && (
-        <Table.ScrollContainer minWidth={1000}>
+        <ScrollRegion minWidth={1000} label="License lines (scrolls sideways)">
           <Table striped aria-label="License lines">
             <Table.Thead>
               <Table.Tr>
@@ -115,7 +115,7 @@ export default function LicensesPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollRegion>
       )}
       {data && <Pager page={pager.page} hasNext={data.licenses.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(data.licenses.pageInfo.endCursor)} total={data.licenses.totalCount} label="license lines" />}
     </>

@@ -7,7 +7,7 @@ import type { LicenseSyncSettingsQuery, SetLicenseSyncModeInput, SyncMode } from
 import { formatDateTime, words } from '../../app/format';
 import { useCursorPager } from '../../app/paging';
 import { useTenantScope } from '../../app/scope';
-import { ErrorAlert, Loading, PageHeader, Pager } from '../../app/ui';
+import { ErrorAlert, Loading, PageHeader, Pager, ScrollRegion } from '../../app/ui';
 import { permissions, useViewer } from '../../app/viewer';
 
 const LicenseSyncSettingsQueryDoc = graphql(`
@@ -282,7 +282,7 @@ function SyncRuns() {
       <ErrorAlert error={error} />
       {data && data.syncRuns.totalCount === 0 && <Text size="sm">No sync has run yet.</Text>}
       {data && data.syncRuns.totalCount > 0 && (
-        <Table.ScrollContainer minWidth={800}>
+        <ScrollRegion minWidth={800} label="Sync runs (scrolls sideways)">
           <Table striped aria-label="Sync runs">
             <Table.Thead>
               <Table.Tr>
@@ -315,7 +315,7 @@ function SyncRuns() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollRegion>
       )}
       {data && data.syncRuns.totalCount > 0 && <Pager page={pager.page} hasNext={data.syncRuns.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(data.syncRuns.pageInfo.endCursor)} total={data.syncRuns.totalCount} label="runs" />}
     </section>

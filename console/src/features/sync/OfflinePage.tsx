@@ -6,7 +6,7 @@ import { authHeaders } from '../../app/auth/session';
 import { parseBodyError } from '../../app/errors';
 import { formatDate, formatDateTime, words } from '../../app/format';
 import { useTenantScope } from '../../app/scope';
-import { ChooseTenant, ErrorAlert, PageHeader } from '../../app/ui';
+import { ChooseTenant, ErrorAlert, PageHeader, ScrollRegion } from '../../app/ui';
 import { permissions, useViewer } from '../../app/viewer';
 import { FileDrop } from './FileDrop';
 
@@ -147,7 +147,7 @@ export default function OfflinePage() {
             {can.administer && (
               <FileDrop
                 label="License summary file"
-                hint="Drop the .tar.gz here, or press Enter to choose it"
+                hint="Drop the .tar.gz here, or choose it"
                 loading={summary.loading}
                 onFile={(file) => void uploadSummary({ variables: { input: { tenantId, file, fileName: file.name } } }).catch(() => undefined)}
               />
@@ -205,7 +205,7 @@ export default function OfflinePage() {
             {can.administer && (
               <FileDrop
                 label="Acknowledgement file"
-                hint="Drop the .tar.gz here, or press Enter to choose it"
+                hint="Drop the .tar.gz here, or choose it"
                 loading={ack.loading}
                 onFile={(file) => void uploadAck({ variables: { input: { tenantId, file, fileName: file.name } } }).catch(() => undefined)}
               />
@@ -230,7 +230,7 @@ type Report = { id: string; via: string; status: string; generatedAt: string; me
 function Reports({ reports, onError }: { reports: Report[]; onError: (e: unknown) => void }) {
   if (reports.length === 0) return null;
   return (
-    <Table.ScrollContainer minWidth={600} mt="lg">
+    <ScrollRegion minWidth={600} mt="lg" label="Recent usage reports (scrolls sideways)">
       <Table striped aria-label="Recent usage reports">
         <Table.Thead>
           <Table.Tr>
@@ -259,6 +259,6 @@ function Reports({ reports, onError }: { reports: Report[]; onError: (e: unknown
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollRegion>
   );
 }

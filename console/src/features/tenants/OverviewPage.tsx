@@ -4,7 +4,7 @@ import { useMemo, useState } from 'react';
 import { Link } from 'wouter';
 import { graphql } from '../../gql';
 import { formatDate, relativeDays, REASON_WORDS } from '../../app/format';
-import { ErrorAlert, Loading, PageHeader } from '../../app/ui';
+import { ErrorAlert, Loading, PageHeader, ScrollRegion } from '../../app/ui';
 
 const TenantsOverviewQuery = graphql(`
   query TenantsOverview {
@@ -153,7 +153,7 @@ export default function OverviewPage() {
           <Text size="sm" mb="xs" aria-live="polite">
             {shown.length} of {rows.length} tenants
           </Text>
-          <Table.ScrollContainer minWidth={900}>
+          <ScrollRegion minWidth={900} label="Tenants (scrolls sideways)">
             <Table striped highlightOnHover aria-label="Tenants">
               <Table.Thead>
                 <Table.Tr>
@@ -208,7 +208,7 @@ export default function OverviewPage() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollRegion>
           {pages > 1 && <Pagination mt="sm" total={pages} value={Math.min(page, pages)} onChange={setPage} getControlProps={(c) => ({ 'aria-label': c === 'previous' ? 'Previous page' : c === 'next' ? 'Next page' : c })} />}
         </>
       )}

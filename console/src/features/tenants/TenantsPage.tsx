@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { graphql } from '../../gql';
 import { formatDate } from '../../app/format';
 import { useCursorPager } from '../../app/paging';
-import { ErrorAlert, Loading, PageHeader, Pager } from '../../app/ui';
+import { ErrorAlert, Loading, PageHeader, Pager, ScrollRegion } from '../../app/ui';
 import { permissions, useViewer } from '../../app/viewer';
 
 const TenantsQuery = graphql(`
@@ -97,7 +97,7 @@ export default function TenantsPage() {
       <ErrorAlert error={error ?? suspendState.error ?? resumeState.error} />
       {loading && !data && <Loading />}
       {data && (
-        <Table.ScrollContainer minWidth={700}>
+        <ScrollRegion minWidth={700} label="Tenants (scrolls sideways)">
           <Table striped aria-label="Tenants">
             <Table.Thead>
               <Table.Tr>
@@ -148,7 +148,7 @@ export default function TenantsPage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollRegion>
       )}
       {data && <Pager page={pager.page} hasNext={data.tenants.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(data.tenants.pageInfo.endCursor)} total={data.tenants.totalCount} label="tenants" />}
       {renaming && <RenameDialog tenant={renaming} onClose={() => setRenaming(null)} />}

@@ -6,7 +6,7 @@ import { authHeaders } from '../../app/auth/session';
 import { parseBodyError } from '../../app/errors';
 import { words } from '../../app/format';
 import { useTenantScope } from '../../app/scope';
-import { ErrorAlert, Loading, PageHeader } from '../../app/ui';
+import { ErrorAlert, Loading, PageHeader, ScrollRegion } from '../../app/ui';
 
 const UsageQuery = graphql(`
   query LicenseUsage($tenantId: ID, $from: DateTime!, $to: DateTime!) {
@@ -79,7 +79,7 @@ export default function UsagePage() {
       {loading && !data && <Loading />}
       {data && data.licenseUsage.length === 0 && <Text>No license was held in this period.</Text>}
       {data && data.licenseUsage.length > 0 && (
-        <Table.ScrollContainer minWidth={800}>
+        <ScrollRegion minWidth={800} label="Usage per month (scrolls sideways)">
           <Table striped aria-label="Usage per month">
             <Table.Thead>
               <Table.Tr>
@@ -108,7 +108,7 @@ export default function UsagePage() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollRegion>
       )}
     </>
   );
