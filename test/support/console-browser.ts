@@ -34,7 +34,13 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   const result = await new AxeBuilder({ page }).analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => `${n.target.join(' ')}${whyNot(n)}`).slice(0, 3).join(', ')}`);
+}
+
+/** What axe measured for a node (e.g. the colours and ratio of a contrast failure), when it says. */
+function whyNot(node: { any: { message: string }[]; all: { message: string }[]; none: { message: string }[] }): string {
+  const check = [...node.any, ...node.all, ...node.none][0];
+  return check ? ` [${check.message}]` : '';
 }
 
 /** Checks the page with axe and screenshots it at 1280 px and 390 px wide. */

@@ -11,7 +11,7 @@ import { session, useToken } from './auth/session';
 import { Shell } from './Shell';
 import { ErrorAlert, Loading } from './ui';
 import { ViewerContext } from './viewer';
-import { theme } from './theme';
+import { cssVariablesResolver, theme } from './theme';
 
 const ViewerQuery = graphql(`
   query Viewer {
@@ -30,7 +30,7 @@ const ViewerQuery = graphql(`
 export function App() {
   const client = useMemo(() => createApolloClient(), []);
   return (
-    <MantineProvider theme={theme}>
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
       <Notifications position="top-right" />
       <ApolloProvider client={client}>
         <Root />

@@ -70,7 +70,8 @@ export default function AuditPage() {
                     {e.action} · {e.targetType} ({e.targetIds.length})
                   </Table.Td>
                   <Table.Td>
-                    <Code block style={{ maxWidth: 420, maxHeight: 120, overflow: 'auto' }}>
+                    {/* Wrapped, never a scroll box of its own: every detail readable without a pointer or a tab stop per row. */}
+                    <Code block style={{ maxWidth: 420, whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', overflow: 'visible' }}>
                       {JSON.stringify(e.details)}
                     </Code>
                   </Table.Td>
