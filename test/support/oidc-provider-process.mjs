@@ -7,11 +7,13 @@
 //                                                  a kid starting "ec-" is a P-256 key, else RSA 2048)
 //   { "cmd": "down" } / { "cmd": "up" }           every HTTP request answered 503 / served again
 //   { "cmd": "stats" }                             { "jwksRequests": n } served so far
-//   { "cmd": "console-client", "origin": "http://127.0.0.1:<port>" }   registers the console as a public
-//                                                  client (authorization code + PKCE, redirect URIs under
-//                                                  origin); people sign in on the provider's development
-//                                                  login page with a login naming their claims:
-//                                                  `PROVIDER_ADMIN` or `TENANT_ADMIN@<tenant uuid>`
+//   { "cmd": "console-client", "origin": "http://127.0.0.1:<port>", "accessTokenTTL": 600 }   registers
+//                                                  the console as a public client (authorization code +
+//                                                  PKCE, redirect URIs under origin) whose access tokens
+//                                                  live accessTokenTTL seconds (default 600); people sign
+//                                                  in on the provider's development login page with a
+//                                                  login naming their claims: `PROVIDER_ADMIN` or
+//                                                  `TENANT_ADMIN@<tenant uuid>`
 //   { "cmd": "sign", "kid": "rsa-1", "alg": "RS256", "payload": {...} }   { "token": "..." } signed with
 //                                                  that key as given (for tokens the provider would never
 //                                                  issue: expired, another issuer; a key's holder can)
@@ -34,6 +36,7 @@ const param = (ctx, name) => ctx.oidc.params?.[name] ?? ctx.oidc.body?.[name];
 
 export const CONSOLE_CLIENT_ID = 'license-console';
 let consoleOrigin;
+let consoleTokenTTL = 600;
 
 /** The claims of an interactive login (the console's tests): `ROLE` or `ROLE@tenantUuid`. */
 function loginClaims(accountId) {
@@ -106,7 +109,7 @@ function publish(kids) {
           return {
             scope: 'api',
             audience: param(ctx, 'test_aud') || RESOURCE,
-            accessTokenTTL: 600,
+            accessTokenTTL: ctx.oidc.client?.clientId === CONSOLE_CLIENT_ID ? consoleTokenTTL : 600,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: alg || 'RS256', ...(kid ? { kid } : {}) } },
           };
@@ -140,6 +143,7 @@ lines.on('line', async (line) => {
   else if (command.cmd === 'stats') answer = { jwksRequests };
   else if (command.cmd === 'console-client') {
     consoleOrigin = command.origin;
+    consoleTokenTTL = command.accessTokenTTL ?? 600;
     publish(publishedKids);
     answer = { clientId: CONSOLE_CLIENT_ID };
   }
