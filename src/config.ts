@@ -100,6 +100,10 @@ const envSchema = z.object({
   // 127.0.0.1. With neither, production answers /metrics with 404; development and test serve it open.
   METRICS_TOKEN: optionalString,
   METRICS_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).optional()),
+  // The console's sign-in (server/console.ts): the OpenID client registered at JWT_ISSUER for the console
+  // (public client, authorization code + PKCE, redirect URI <origin>/auth/callback), and the scopes it asks.
+  CONSOLE_OIDC_CLIENT_ID: optionalString,
+  CONSOLE_OIDC_SCOPE: z.string().default('openid profile'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -187,7 +191,18 @@ export interface Config {
   /** Bounds of one licenseAlerts subscriber's queue (see modules/alerts/alert-delivery.ts). */
   alertSubscribers: { maxPending: number; stallMs: number };
   metrics: MetricsConfig;
+  console: ConsoleConfig;
 }
+
+/**
+ * How the console (GET /, server/console.ts) signs people in: with the identity provider that issues the
+ * API's tokens (`oidc`), with tokens from POST /dev/token in development with the generated secret
+ * (`dev`), or not at all (`none`: keys are configured but no console client is).
+ */
+export type ConsoleConfig =
+  | { signIn: 'oidc'; issuer: string; clientId: string; scope: string; audience?: string }
+  | { signIn: 'dev' }
+  | { signIn: 'none' };
 
 /** Where GET /metrics is served (server/metrics.ts). */
 export interface MetricsConfig {
@@ -276,6 +291,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const metrics = metricsConfig(env, isProduction);
+  let consoleConfig: ConsoleConfig = { signIn: 'none' };
+  if (env.CONSOLE_OIDC_CLIENT_ID) {
+    if (!env.JWT_ISSUER || !/^https?:\/\//.test(env.JWT_ISSUER)) {
+      throw new ConfigError('CONSOLE_OIDC_CLIENT_ID needs JWT_ISSUER to be the identity provider\'s issuer URL (http or https)');
+    }
+    consoleConfig = { signIn: 'oidc', issuer: env.JWT_ISSUER, clientId: env.CONSOLE_OIDC_CLIENT_ID, scope: env.CONSOLE_OIDC_SCOPE, audience: env.JWT_AUDIENCE };
+  } else if (!key && !isProduction) {
+    consoleConfig = { signIn: 'dev' };
+  }
 
   return {
     env: env.NODE_ENV,
@@ -325,6 +349,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     alertSubscribers: { maxPending: env.ALERT_SUBSCRIBER_MAX_PENDING, stallMs: env.ALERT_SUBSCRIBER_STALL_MS },
     syncRuns: { heartbeatMs: env.SYNC_HEARTBEAT_MS, abandonedAfterMs: env.SYNC_ABANDONED_AFTER_MS },
     metrics,
+    console: consoleConfig,
     costLimits:
       env.COST_LIMITS === 'off'
         ? undefined

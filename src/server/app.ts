@@ -32,6 +32,7 @@ import { CostGuard, type Admission, type CostReport } from './cost-guard';
 import { RateLimits } from './rate-limit';
 import { debugRoutes } from './debug-hooks';
 import { graphiqlRoute } from './graphiql';
+import { consoleRoute } from './console';
 import { createHttpServer } from './http';
 import { metricsRoute, ServerMetrics, startMetricsListener, type OperationType } from './metrics';
 import { systemContext } from '../common/system-context';
@@ -206,6 +207,7 @@ export async function startServer(opts: { config: Config; log: Logger; db: Datab
     metricsRoute: metricsRoute(metrics, config.metrics, log),
     csvFiles: { devices: devicesCsv },
     graphiql: config.graphiql ? graphiqlRoute(log) : undefined,
+    console: consoleRoute({ log, config: config.console, jwtKey, jwt: config.jwt }),
   });
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }));
   await apollo.start();

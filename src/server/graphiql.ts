@@ -1,22 +1,12 @@
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import path from 'node:path';
-import { gzipSync } from 'node:zlib';
 import Negotiator from 'negotiator';
 import type { Logger } from '../logger';
 import { graphiqlAssetsDir } from './graphiql-assets';
 import { GRAPHQL_PATH } from './http';
+import { sendStaticFile, StaticDir, type StaticFile } from './static-files';
 
 export const GRAPHIQL_PATH = '/graphiql';
 const ASSETS_PREFIX = `${GRAPHIQL_PATH}/assets/`;
-const ASSET_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/;
-const TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.ttf': 'font/ttf',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 /**
  * Content-Security-Policy of the page. Scripts, workers and styles sheets come only from this server
@@ -61,46 +51,15 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
-interface Asset {
-  body: Buffer;
-  gzip?: Buffer;
-  etag: string;
-  type: string;
-}
-
 /**
  * GET /graphiql, GET /graphiql/assets/<file> and a browser's GET /graphql (Accept prefers text/html,
  * no `query` parameter) serve the bundled GraphiQL page. Returns true when it answered the request.
  * Files are only those the build wrote into dist/graphiql, looked up by name, never a path from input.
  */
 export function graphiqlRoute(log: Logger, dir = graphiqlAssetsDir()): (req: IncomingMessage, res: ServerResponse, path: string) => boolean {
-  const cache = new Map<string, Asset>();
-  let names: Set<string> | undefined;
+  const files = new StaticDir(dir);
+  const asset = (name: string): StaticFile | undefined => files.get(name);
   let warned = false;
-
-  const asset = (name: string): Asset | undefined => {
-    const hit = cache.get(name);
-    if (hit) return hit;
-    if (!names?.has(name)) {
-      try {
-        names = new Set(fs.readdirSync(dir));
-      } catch {
-        names = undefined;
-        return undefined;
-      }
-      if (!names.has(name)) return undefined;
-    }
-    const body = fs.readFileSync(path.join(dir, name));
-    const type = TYPES[path.extname(name)] ?? 'application/octet-stream';
-    const found: Asset = {
-      body,
-      gzip: type.startsWith('font/') ? undefined : gzipSync(body),
-      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
-      type,
-    };
-    cache.set(name, found);
-    return found;
-  };
 
   const sendPage = (req: IncomingMessage, res: ServerResponse): void => {
     if (!asset('graphiql.js')) {
@@ -134,29 +93,14 @@ export function graphiqlRoute(log: Logger, dir = graphiqlAssetsDir()): (req: Inc
     }
     if (!urlPath.startsWith(ASSETS_PREFIX)) return false;
     const name = urlPath.slice(ASSETS_PREFIX.length);
-    const found = ASSET_NAME_RE.test(name) && !name.startsWith('.') ? asset(name) : undefined;
+    const found = asset(name);
     if (!found) {
       res.statusCode = 404;
       res.setHeader('content-type', 'text/plain; charset=utf-8');
       res.end('not found\n');
       return true;
     }
-    res.setHeader('content-type', found.type);
-    res.setHeader('etag', found.etag);
-    res.setHeader('cache-control', 'no-cache');
-    res.setHeader('x-content-type-options', 'nosniff');
-    res.setHeader('vary', 'Accept-Encoding');
-    if (req.headers['if-none-match'] === found.etag) {
-      res.statusCode = 304;
-      res.end();
-      return true;
-    }
-    const gzip = found.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    const body = gzip ? found.gzip! : found.body;
-    if (gzip) res.setHeader('content-encoding', 'gzip');
-    res.setHeader('content-length', String(body.length));
-    res.statusCode = 200;
-    res.end(req.method === 'HEAD' ? undefined : body);
+    sendStaticFile(req, res, found, 'no-cache');
     return true;
   };
 }

@@ -59,6 +59,8 @@ export interface HttpDeps {
   csvFiles?: Record<string, (ctx: RequestContext, query: URLSearchParams) => Promise<CsvFile>>;
   /** GraphiQL (server/graphiql.ts) when GRAPHIQL is on: answers its own routes and returns true. */
   graphiql?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+  /** The console (server/console.ts): its page, files, runtime config and dev sign-in; returns true when it answered. */
+  console?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 }
 
 /**
@@ -110,6 +112,8 @@ export function createHttpServer(deps: HttpDeps): http.Server {
     }
     // The GraphiQL page and its files (a browser's GET /graphql included); API calls go on below.
     if (deps.graphiql?.(req, res, path)) return;
+    // The console's page (a browser's GET outside the API's paths) and files.
+    if (deps.console?.(req, res, path)) return;
     // Work-carrying routes are admitted, or refused with 503 while the server shuts down.
     if ((path === GRAPHQL_PATH || path.startsWith('/files/')) && !deps.drain.admit(req, res)) return;
     const download = /^\/files\/usage-reports\/([A-Za-z0-9_-]{1,200})$/.exec(path);

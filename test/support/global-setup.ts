@@ -7,6 +7,7 @@ import { runMigrations } from '../../src/db/migrate';
 import { provisionAppRole } from '../../src/db/provision';
 import { createLogger } from '../../src/logger';
 import { randomBytes } from 'node:crypto';
+import { buildConsole } from '../../scripts/build-console';
 import { ENV_VAR, STALE_AFTER_SEC, TEST_DB_ROOT, type TestEnvironment, withDatabase } from './environment';
 
 /**
@@ -50,6 +51,10 @@ export default async function globalSetup(): Promise<void> {
   const templateUrl = withDatabase(adminUrl, templateDb);
   await runMigrations(templateUrl, log);
   await provisionAppRole({ ownerUrl: templateUrl, log });
+
+  // The console's browser tests load what `npm run build` builds; built here only when its sources
+  // changed since (the same cached build as `npm start`).
+  await buildConsole({ log: (m) => log.info(m) });
 
   const env: TestEnvironment = { adminUrl, templateDb, dbPrefix, embeddedDataDir };
   process.env[ENV_VAR] = JSON.stringify(env);

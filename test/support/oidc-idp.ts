@@ -29,6 +29,11 @@ export interface TestIdp {
   up(): Promise<void>;
   /** JWKS documents served so far. */
   jwksRequests(): Promise<number>;
+  /**
+   * Registers the console at `origin` as a public client (code + PKCE) and turns the login page on;
+   * returns its client id. Its access tokens live `accessTokenTTL` seconds (default 600).
+   */
+  consoleClient(origin: string, options?: { accessTokenTTL?: number }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -102,6 +107,9 @@ export async function startTestIdp(): Promise<TestIdp> {
     },
     async jwksRequests() {
       return (await send<{ jwksRequests: number }>({ cmd: 'stats' })).jwksRequests;
+    },
+    async consoleClient(origin, options = {}) {
+      return (await send<{ clientId: string }>({ cmd: 'console-client', origin, ...options })).clientId;
     },
     async close() {
       stdin.end();

@@ -7,6 +7,13 @@
 //                                                  a kid starting "ec-" is a P-256 key, else RSA 2048)
 //   { "cmd": "down" } / { "cmd": "up" }           every HTTP request answered 503 / served again
 //   { "cmd": "stats" }                             { "jwksRequests": n } served so far
+//   { "cmd": "console-client", "origin": "http://127.0.0.1:<port>", "accessTokenTTL": 600 }   registers
+//                                                  the console as a public client (authorization code +
+//                                                  PKCE, redirect URIs under origin) whose access tokens
+//                                                  live accessTokenTTL seconds (default 600); people sign
+//                                                  in on the provider's development login page with a
+//                                                  login naming their claims: `PROVIDER_ADMIN` or
+//                                                  `TENANT_ADMIN@<tenant uuid>`
 //   { "cmd": "sign", "kid": "rsa-1", "alg": "RS256", "payload": {...} }   { "token": "..." } signed with
 //                                                  that key as given (for tokens the provider would never
 //                                                  issue: expired, another issuer; a key's holder can)
@@ -26,6 +33,16 @@ const CLIENT = { client_id: 'license-manager-tests', client_secret: 'a-client-se
 
 /** A test-only request parameter of the token request (its form body). */
 const param = (ctx, name) => ctx.oidc.params?.[name] ?? ctx.oidc.body?.[name];
+
+export const CONSOLE_CLIENT_ID = 'license-console';
+let consoleOrigin;
+let consoleTokenTTL = 600;
+
+/** The claims of an interactive login (the console's tests): `ROLE` or `ROLE@tenantUuid`. */
+function loginClaims(accountId) {
+  const [role, tenantId] = String(accountId).split('@');
+  return { role, ...(tenantId ? { tenantId } : {}) };
+}
 
 const keyPairs = new Map();
 function jwkFor(kid) {
@@ -54,17 +71,36 @@ server.on('request', (req, res) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
+let publishedKids = [];
 function publish(kids) {
+  publishedKids = kids;
   const provider = new Provider(issuer, {
-    clients: [{ ...CLIENT, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_post' }],
+    clients: [
+      { ...CLIENT, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_post' },
+      ...(consoleOrigin
+        ? [
+            {
+              client_id: CONSOLE_CLIENT_ID,
+              token_endpoint_auth_method: 'none',
+              grant_types: ['authorization_code', 'refresh_token'],
+              response_types: ['code'],
+              redirect_uris: [`${consoleOrigin}/auth/callback`, `${consoleOrigin}/auth/silent`],
+              post_logout_redirect_uris: [`${consoleOrigin}/`],
+            },
+          ]
+        : []),
+    ],
+    clientBasedCORS: () => true,
     jwks: { keys: kids.map(jwkFor) },
     cookies: { keys: ['cookie-key-for-tests-only'] },
     extraParams: ['test_claims', 'test_kid', 'test_alg', 'test_aud'],
     features: {
-      devInteractions: { enabled: false },
+      // The development login page (any login name) only once the console client exists.
+      devInteractions: { enabled: Boolean(consoleOrigin) },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
+        useGrantedResource: () => true,
         defaultResource: () => RESOURCE,
         getResourceServerInfo: (ctx, resource) => {
           if (resource !== RESOURCE) throw new Error(`unknown resource ${resource}`);
@@ -73,14 +109,17 @@ function publish(kids) {
           return {
             scope: 'api',
             audience: param(ctx, 'test_aud') || RESOURCE,
-            accessTokenTTL: 600,
+            accessTokenTTL: ctx.oidc.client?.clientId === CONSOLE_CLIENT_ID ? consoleTokenTTL : 600,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: alg || 'RS256', ...(kid ? { kid } : {}) } },
           };
         },
       },
     },
-    extraTokenClaims: (ctx) => (param(ctx, 'test_claims') ? JSON.parse(param(ctx, 'test_claims')) : undefined),
+    extraTokenClaims: (ctx, token) => {
+      if (param(ctx, 'test_claims')) return JSON.parse(param(ctx, 'test_claims'));
+      return token.accountId ? loginClaims(token.accountId) : undefined;
+    },
     ttl: { ClientCredentials: 600 },
     enabledJWA: { clientAuthSigningAlgValues: ['RS256'], requestObjectSigningAlgValues: ['RS256'] },
   });
@@ -102,6 +141,12 @@ lines.on('line', async (line) => {
   else if (command.cmd === 'down') down = true;
   else if (command.cmd === 'up') down = false;
   else if (command.cmd === 'stats') answer = { jwksRequests };
+  else if (command.cmd === 'console-client') {
+    consoleOrigin = command.origin;
+    consoleTokenTTL = command.accessTokenTTL ?? 600;
+    publish(publishedKids);
+    answer = { clientId: CONSOLE_CLIENT_ID };
+  }
   else answer = { error: `unknown command ${line}` };
   process.stdout.write(`${JSON.stringify(answer)}\n`);
 });
