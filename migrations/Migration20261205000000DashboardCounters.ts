@@ -14,8 +14,10 @@ import { Migration } from '@mikro-orm/migrations';
  *   from other devices: the lines its current DNA and HSEC assignments hold, the status of its DNA
  *   assignment (none, ACTIVE, PENDING_RECONCILIATION), whether any current assignment is pending, and
  *   whether any no longer fits the device (NOT_APPLICABLE).
- * - `tenant_device_class`: how many devices of a tenant share each such state: the summary the
- *   dashboard reads (a handful of rows per tenant: one per combination of lines held and flags).
+ * - `tenant_device_class`: how many devices of a tenant share each such state (a handful of rows
+ *   per tenant: one per combination of lines held and flags).
+ * - `tenant_device_summary`: the classes of a tenant summed, one row per tenant: what the provider
+ *   view reads, with the classes of the few lines that have ended or hold more than purchased.
  *
  * What depends on time or on other devices is not stored: at read time a class row is joined with
  * its lines' end dates (LICENSE_EXPIRED) and with their quantity against `license_line_use`
@@ -66,8 +68,22 @@ export class Migration20261205000000DashboardCounters extends Migration {
         constraint tenant_device_class_key unique nulls not distinct
           (tenant_id, dna_license_id, hsec_license_id, dna_status, pending, not_applicable)
       );
+
+      -- The classes of a tenant summed: one row per tenant for the provider view. base_compliant:
+      -- devices compliant unless a line they hold has ended or holds more devices than purchased.
+      create table tenant_device_summary (
+        tenant_id uuid not null references tenant (id) on delete cascade,
+        total int not null,
+        licensed int not null,
+        dna_pending int not null,
+        unassigned int not null,
+        pending int not null,
+        not_applicable int not null,
+        base_compliant int not null,
+        constraint tenant_device_summary_pkey primary key (tenant_id)
+      );
     `);
-    for (const table of ['license_line_use', 'tenant_device_class']) {
+    for (const table of ['license_line_use', 'tenant_device_class', 'tenant_device_summary']) {
       this.addSql(`
         alter table ${table} enable row level security;
         alter table ${table} force row level security;
@@ -168,11 +184,22 @@ export class Migration20261205000000DashboardCounters extends Migration {
             select dna, hsec, dna_status, pending, na, sum(side)::int as n
               from cls group by 1, 2, 3, 4, 5 having sum(side) <> 0
           )
-          insert into tenant_device_class as c (tenant_id, dna_license_id, hsec_license_id, dna_status, pending, not_applicable, devices)
-          select $1, dna, hsec, dna_status, pending, na, n from delta
-           order by dna nulls first, hsec nulls first, dna_status nulls first, pending, na
-          on conflict (tenant_id, dna_license_id, hsec_license_id, dna_status, pending, not_applicable)
-          do update set devices = c.devices + excluded.devices
+          , classes as (
+            insert into tenant_device_class as c (tenant_id, dna_license_id, hsec_license_id, dna_status, pending, not_applicable, devices)
+            select $1, dna, hsec, dna_status, pending, na, n from delta
+             order by dna nulls first, hsec nulls first, dna_status nulls first, pending, na
+            on conflict (tenant_id, dna_license_id, hsec_license_id, dna_status, pending, not_applicable)
+            do update set devices = c.devices + excluded.devices
+          )
+          insert into tenant_device_summary as s (tenant_id, total, licensed, dna_pending, unassigned, pending, not_applicable, base_compliant)
+          select $1, sum(n), coalesce(sum(n) filter (where dna_status = 'ACTIVE'), 0), coalesce(sum(n) filter (where dna_status = 'PENDING_RECONCILIATION'), 0),
+                 coalesce(sum(n) filter (where dna_status is null), 0), coalesce(sum(n) filter (where pending), 0), coalesce(sum(n) filter (where na), 0),
+                 coalesce(sum(n) filter (where dna_status is not null and not pending and not na), 0)
+            from delta having count(*) > 0
+          on conflict (tenant_id) do update set
+            total = s.total + excluded.total, licensed = s.licensed + excluded.licensed, dna_pending = s.dna_pending + excluded.dna_pending,
+            unassigned = s.unassigned + excluded.unassigned, pending = s.pending + excluded.pending,
+            not_applicable = s.not_applicable + excluded.not_applicable, base_compliant = s.base_compliant + excluded.base_compliant
           $q$ using p_tenant, p_devices, coalesce(p_new_ids, '{}'), coalesce(p_old, '{}'), p_old_devices, p_after;
         end $fn$;
 
@@ -330,9 +357,20 @@ export class Migration20261205000000DashboardCounters extends Migration {
                where d.decommissioned_at is null) as x
        group by 1, 2, 3, 4, 5, 6;
 
+      create view tenant_device_summary_recomputed with (security_invoker = true) as
+      select c.tenant_id, sum(c.devices)::int as total,
+             coalesce(sum(c.devices) filter (where c.dna_status = 'ACTIVE'), 0)::int as licensed,
+             coalesce(sum(c.devices) filter (where c.dna_status = 'PENDING_RECONCILIATION'), 0)::int as dna_pending,
+             coalesce(sum(c.devices) filter (where c.dna_status is null), 0)::int as unassigned,
+             coalesce(sum(c.devices) filter (where c.pending), 0)::int as pending,
+             coalesce(sum(c.devices) filter (where c.not_applicable), 0)::int as not_applicable,
+             coalesce(sum(c.devices) filter (where c.dna_status is not null and not c.pending and not c.not_applicable), 0)::int as base_compliant
+        from tenant_device_class_recomputed c group by c.tenant_id;
+
       -- What already exists.
       insert into license_line_use select * from license_line_use_recomputed;
       insert into tenant_device_class select * from tenant_device_class_recomputed;
+      insert into tenant_device_summary select * from tenant_device_summary_recomputed;
     `);
   }
 
@@ -352,8 +390,8 @@ export class Migration20261205000000DashboardCounters extends Migration {
       drop function if exists dashboard_counters_apply(uuid[], uuid[], int[], uuid[], uuid[], uuid[], uuid[], assignment[], device[], boolean);
       drop function if exists device_class_shift(uuid, uuid[], uuid[], assignment[], device[], boolean);
       drop function if exists counters_lock_tenants(uuid[]);
-      drop view if exists tenant_device_class_recomputed, license_line_use_recomputed;
-      drop table if exists tenant_device_class, license_line_use;
+      drop view if exists tenant_device_summary_recomputed, tenant_device_class_recomputed, license_line_use_recomputed;
+      drop table if exists tenant_device_summary, tenant_device_class, license_line_use;
     `);
   }
 }

@@ -4,38 +4,44 @@ import { ComplianceReason } from '../assignments/assignment.enums';
 
 /**
  * Devices per tenant by compliance, from the counters the database keeps (migration
- * 20261205000000): `tenant_device_class` counts a tenant's devices in service by the lines they hold
- * and the flags that do not depend on time; here each class is joined with its lines' end dates
- * (LICENSE_EXPIRED, decided today) and with their quantity against their use (OVER_ALLOCATED, a
- * prepaid line holding more devices than purchased). A few rows per tenant, whatever its number of
- * devices. `tenantFilter` restricts it to one tenant (`?` bound to its id), else every tenant the
+ * 20261205000000). `tenant_device_summary` holds, per tenant, the figures that do not depend on
+ * time or on other devices, including `base_compliant`: the devices that are compliant unless a line
+ * they hold has ended (LICENSE_EXPIRED, decided today) or holds more devices than purchased
+ * (OVER_ALLOCATED, a prepaid line's quantity against its use). Those lines are found first, usually
+ * few; only the device classes (`tenant_device_class`) holding one are read, to move their devices
+ * from compliant to those reasons. One row per tenant plus the classes of the problem lines, whatever
+ * the number of devices. `tenantFilter`: one tenant (`?` bound to its id), else every tenant the
  * viewer may see (row-level security applies to every table read).
  */
 export function tenantComplianceSql(tenantFilter: boolean): string {
+  const only = (col: string): string => (tenantFilter ? `${col} = ? and ` : '');
   return `
-    with c as (
-      select c.tenant_id, c.devices, c.dna_status, c.pending, c.not_applicable,
-             coalesce(dl.end_date < app_now()::date, false) or coalesce(hl.end_date < app_now()::date, false) as expired,
-             coalesce(dl.billing_type = 'PREPAID' and du.in_use > dl.quantity, false)
-               or coalesce(hl.billing_type = 'PREPAID' and hu.in_use > hl.quantity, false) as over_allocated
-        from tenant_device_class c
-        left join license dl on dl.tenant_id = c.tenant_id and dl.id = c.dna_license_id
-        left join license_line_use du on du.tenant_id = c.tenant_id and du.license_id = c.dna_license_id
-        left join license hl on hl.tenant_id = c.tenant_id and hl.id = c.hsec_license_id
-        left join license_line_use hu on hu.tenant_id = c.tenant_id and hu.license_id = c.hsec_license_id
-       where ${tenantFilter ? 'c.tenant_id = ? and ' : ''}c.devices <> 0
+    with bad as materialized (
+      select l.tenant_id, l.id, l.end_date < (select app_now()::date) as expired,
+             l.billing_type = 'PREPAID' and coalesce(u.in_use, 0) > l.quantity as over_allocated
+        from license l
+        left join license_line_use u on u.tenant_id = l.tenant_id and u.license_id = l.id
+       where ${only('l.tenant_id')}(l.end_date < (select app_now()::date) or (l.billing_type = 'PREPAID' and coalesce(u.in_use, 0) > l.quantity))
+    ), hit as (
+      select c.tenant_id, c.devices, c.dna_status is not null and not c.pending and not c.not_applicable as base_compliant,
+             bool_or(b.expired) as expired, bool_or(b.over_allocated) as over_allocated
+        from bad b
+        join tenant_device_class c on c.tenant_id = b.tenant_id and b.id in (c.dna_license_id, c.hsec_license_id)
+       where c.devices <> 0
+       group by c.tenant_id, c.dna_license_id, c.hsec_license_id, c.dna_status, c.pending, c.not_applicable, c.devices
+    ), adj as (
+      select tenant_id,
+             coalesce(sum(devices) filter (where base_compliant), 0) as lost,
+             coalesce(sum(devices) filter (where expired), 0) as expired,
+             coalesce(sum(devices) filter (where over_allocated), 0) as over_allocated
+        from hit group by tenant_id
     )
-    select tenant_id,
-           sum(devices)::int as total,
-           coalesce(sum(devices) filter (where dna_status is not null and not (pending or not_applicable or expired or over_allocated)), 0)::int as compliant,
-           coalesce(sum(devices) filter (where dna_status = 'ACTIVE'), 0)::int as licensed,
-           coalesce(sum(devices) filter (where dna_status = 'PENDING_RECONCILIATION'), 0)::int as dna_pending,
-           coalesce(sum(devices) filter (where dna_status is null), 0)::int as "UNASSIGNED",
-           coalesce(sum(devices) filter (where pending), 0)::int as "PENDING_RECONCILIATION",
-           coalesce(sum(devices) filter (where expired), 0)::int as "LICENSE_EXPIRED",
-           coalesce(sum(devices) filter (where not_applicable), 0)::int as "NOT_APPLICABLE",
-           coalesce(sum(devices) filter (where over_allocated), 0)::int as "OVER_ALLOCATED"
-      from c group by tenant_id`;
+    select s.tenant_id, s.total, s.base_compliant - coalesce(a.lost, 0)::int as compliant, s.licensed, s.dna_pending,
+           s.unassigned as "UNASSIGNED", s.pending as "PENDING_RECONCILIATION", coalesce(a.expired, 0)::int as "LICENSE_EXPIRED",
+           s.not_applicable as "NOT_APPLICABLE", coalesce(a.over_allocated, 0)::int as "OVER_ALLOCATED"
+      from tenant_device_summary s
+      left join adj a on a.tenant_id = s.tenant_id
+     where ${only('s.tenant_id')}true`;
 }
 
 export type TenantComplianceRow = {
@@ -58,7 +64,7 @@ export function reasonCounts(row: Record<ComplianceReason, number>): { reason: C
 
 /** One tenant's compliance counts (all zero for a tenant without devices), inside the caller's transaction. */
 export async function tenantComplianceCounts(em: EntityManager, tenantId: string): Promise<TenantComplianceRow> {
-  const [row] = await sql<TenantComplianceRow>(em, tenantComplianceSql(true), [tenantId]);
+  const [row] = await sql<TenantComplianceRow>(em, tenantComplianceSql(true), [tenantId, tenantId]);
   if (row) return row;
   const zero = Object.fromEntries(Object.values(ComplianceReason).map((r) => [r, 0])) as Record<ComplianceReason, number>;
   return { tenant_id: tenantId, total: 0, compliant: 0, licensed: 0, dna_pending: 0, ...zero };

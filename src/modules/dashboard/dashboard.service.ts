@@ -37,17 +37,23 @@ const REASONS = Object.values(ComplianceReason);
  * with its own row, device, compliance and expiry figures. Provider totals are the sums of the
  * tenants' figures; what depends on today (a line's end) is decided in the statements.
  */
-export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string | null): Promise<LicenseDashboard> {
+export async function licenseDashboard(
+  ctx: RequestContext,
+  tenantIdArg?: string | null,
+  opts: { tenantEntitlements: boolean } = { tenantEntitlements: true },
+): Promise<LicenseDashboard> {
   const tenantId = await resolveTenantScope(ctx, tenantIdArg);
   const params = tenantId ? [tenantId] : [];
+  // Per tenant only when asked for (or for one tenant): otherwise the provider's totals need a few rows, not five per tenant.
+  const perTenantUsage = !!tenantId || opts.tenantEntitlements;
   const { usage, tenants } = await inScope(ctx, async (em) => ({
     usage: await sql<UsageRow>(
       em,
-      `select l.tenant_id, l.entitlement_id, l.billing_type, count(*)::int as lines, sum(l.quantity)::int as purchased,
+      `select ${perTenantUsage ? 'l.tenant_id' : 'null::uuid as tenant_id'}, l.entitlement_id, l.billing_type, count(*)::int as lines, sum(l.quantity)::int as purchased,
               coalesce(sum(u.in_use), 0)::int as in_use, sum(greatest(l.quantity - coalesce(u.in_use, 0), 0))::int as available
          from license l
          left join license_line_use u on u.tenant_id = l.tenant_id and u.license_id = l.id
-        where ${tenantId ? 'l.tenant_id = ? and ' : ''}l.end_date >= app_now()::date and l.removed_at is null
+        where ${tenantId ? 'l.tenant_id = ? and ' : ''}l.end_date >= (select app_now()::date) and l.removed_at is null
         group by 1, 2, 3`,
       params,
     ),
@@ -56,9 +62,9 @@ export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string
       `with dc as (${tenantComplianceSql(!!tenantId)}),
        ex as (
          select l.tenant_id,
-                count(*) filter (where l.end_date >= app_now()::date and l.end_date < app_now()::date + 30)::int as within30,
-                count(*) filter (where l.end_date >= app_now()::date and l.end_date < app_now()::date + 90)::int as within90,
-                count(*) filter (where l.end_date < app_now()::date)::int as expired_lines
+                count(*) filter (where l.end_date >= (select app_now()::date) and l.end_date < (select app_now()::date) + 30)::int as within30,
+                count(*) filter (where l.end_date >= (select app_now()::date) and l.end_date < (select app_now()::date) + 90)::int as within90,
+                count(*) filter (where l.end_date < (select app_now()::date))::int as expired_lines
            from license l where ${tenantId ? 'l.tenant_id = ? and ' : ''}l.removed_at is null group by 1)
        select t.id, t.name, t.slug, t.created_at, t.status, t.suspended_at,
               coalesce(ex.within30, 0) as within30, coalesce(ex.within90, 0) as within90, coalesce(ex.expired_lines, 0) as expired_lines,
@@ -70,7 +76,7 @@ export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string
          left join ex on ex.tenant_id = t.id
         ${tenantId ? 'where t.id = ?' : ''}
         order by t.slug`,
-      tenantId ? [tenantId, tenantId, tenantId] : [],
+      tenantId ? [tenantId, tenantId, tenantId, tenantId] : [],
     ),
   }));
   const alerts = await activeAlertCounts(ctx, tenantId);
@@ -79,16 +85,18 @@ export async function licenseDashboard(ctx: RequestContext, tenantIdArg?: string
   const entitlements = new Map(entitlementIds.map((id, i) => [id, loaded[i] as Entitlement]));
 
   const usageByTenant = groupBy(usage, (u) => u.tenant_id);
+  const noUsage: UsageRow[] = [];
+  const noAlerts: AlertCountRow[] = [];
   const alertsByTenant = groupBy(alerts, (a) => a.tenant_id);
   const perTenant = tenants.map((t) => {
-    const dashboard = dashboardOf([t], usageByTenant.get(t.id) ?? [], alertsByTenant.get(t.id) ?? [], entitlements);
+    const dashboard = dashboardOf(t, usageByTenant.get(t.id) ?? noUsage, alertsByTenant.get(t.id) ?? noAlerts, entitlements);
     dashboard.tenant = Tenant.from({ ...t, createdAt: t.created_at, suspendedAt: t.suspended_at });
     dashboard.forTenant = t.id;
     return dashboard;
   });
   if (tenantId) return perTenant[0];
   // Provider-wide alerts (no tenant) count in the overall view only.
-  const overall = dashboardOf(tenants, usage, alerts, entitlements);
+  const overall = dashboardOf(sumFigures(tenants), usage, alerts, entitlements);
   overall.tenants = perTenant;
   return overall;
 }
@@ -103,21 +111,26 @@ function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
   return groups;
 }
 
-/** The figures of some tenants summed (one tenant's, or every tenant's for the provider-wide view). */
-function dashboardOf(tenants: readonly TenantRow[], usage: readonly UsageRow[], alerts: readonly AlertCountRow[], entitlements: Map<string, Entitlement>): LicenseDashboard {
-  const sum = (f: (r: TenantRow) => number): number => tenants.reduce((n, r) => n + f(r), 0);
+type Figures = Omit<TenantRow, 'id' | 'name' | 'slug' | 'created_at' | 'status' | 'suspended_at'>;
+const FIGURES = ['within30', 'within90', 'expired_lines', 'total', 'compliant', 'licensed', 'dna_pending', ...REASONS] as const;
+
+/** Every tenant's figures added up (the provider-wide view). */
+function sumFigures(tenants: readonly TenantRow[]): Figures {
+  const sum = Object.fromEntries(FIGURES.map((f) => [f, 0])) as Figures;
+  for (const t of tenants) for (const f of FIGURES) sum[f] += t[f];
+  return sum;
+}
+
+/** One tenant's dashboard, or every tenant's summed; built for thousands of tenants, so without intermediate copies. */
+function dashboardOf(f: Figures, usage: readonly UsageRow[], alerts: readonly AlertCountRow[], entitlements: Map<string, Entitlement>): LicenseDashboard {
   const dashboard = new LicenseDashboard();
   dashboard.tenant = null;
   dashboard.forTenant = null;
   dashboard.tenants = null;
-  dashboard.entitlements = usageOf(usage, entitlements);
-  const total = sum((r) => r.total);
-  const licensed = sum((r) => r.licensed);
-  dashboard.devices = { total, licensed, unlicensed: total - licensed, pendingReconciliation: sum((r) => r.dna_pending) };
-  const compliant = sum((r) => r.compliant);
-  const reasons = Object.fromEntries(REASONS.map((reason) => [reason, sum((r) => r[reason])])) as Record<ComplianceReason, number>;
-  dashboard.compliance = { compliant, outOfCompliance: total - compliant, reasons: reasonCounts(reasons) };
-  dashboard.expiring = { within30Days: sum((r) => r.within30), within90Days: sum((r) => r.within90), expired: sum((r) => r.expired_lines) };
+  dashboard.entitlements = usage.length > 0 ? usageOf(usage, entitlements) : [];
+  dashboard.devices = { total: f.total, licensed: f.licensed, unlicensed: f.total - f.licensed, pendingReconciliation: f.dna_pending };
+  dashboard.compliance = { compliant: f.compliant, outOfCompliance: f.total - f.compliant, reasons: reasonCounts(f) };
+  dashboard.expiring = { within30Days: f.within30, within90Days: f.within90, expired: f.expired_lines };
   dashboard.alerts = summarizeAlerts(alerts);
   return dashboard;
 }
