@@ -249,7 +249,9 @@ export class Migration20261205000000DashboardCounters extends Migration {
               left join (select o.tenant_id as t, array_agg(o) as rows from unnest(p_old_devices) as o group by o.tenant_id) as od on od.t = t.t
              order by t.t
           loop
-            perform device_class_shift(g.t, g.devices, g.new_ids, g.old_rows, g.old_devices, p_after);
+            -- an empty p_old_devices (devices inserted: none existed before) must stay empty, not become null
+            perform device_class_shift(g.t, g.devices, g.new_ids, g.old_rows,
+                                       coalesce(g.old_devices, case when p_old_devices is not null then '{}'::device[] end), p_after);
           end loop;
         end $$;
 

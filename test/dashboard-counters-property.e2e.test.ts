@@ -315,6 +315,40 @@ describe('dashboard counters against a full recomputation (property)', () => {
     await server?.close();
   });
 
+  it('keeps the counters exact for statements that write many tenants at once (a bulk load by the owner), with one lock per tenant or one for all', async () => {
+    for (const tenants of [3, 20]) {
+      const slugs = Array.from({ length: tenants }, (_, i) => `dash-bulk-${tenants}-${i}`);
+      await server.sql(`insert into tenant (name, slug) select s, s from unnest($1::text[]) as s`, [slugs]);
+      await server.sql(
+        `insert into device (tenant_id, uuid, hostname, model, kind, mode, software_version, hsec_compatible)
+         select t.id, 'BULK-' || g, 'bulk-' || g || '.example', 'C8000V', 'IOS_XE_SDWAN', 'CONTROLLER', case when g % 3 = 0 then '16.1.1' else '17.9.3a' end, g % 2 = 0
+           from tenant t cross join generate_series(1, 4) as g where t.slug = any ($1::text[])`,
+        [slugs],
+      );
+      // Trial assignments (pending, no line) for most devices of every tenant, in one statement, then some released.
+      await server.sql(
+        `insert into assignment (tenant_id, device_id, entitlement_id, category, billing_type, status, assigned_by)
+         select d.tenant_id, d.id, e.id, 'DNA', 'POSTPAID', 'PENDING_RECONCILIATION', 'bulk'
+           from device d join tenant t on t.id = d.tenant_id cross join entitlement e
+          where t.slug = any ($1::text[]) and d.uuid <> 'BULK-4' and e.tag = $2`,
+        [slugs, PRODUCTS.A1.tag],
+      );
+      await server.sql(
+        `update assignment a set released_at = now(), released_by = 'bulk' from device d join tenant t on t.id = d.tenant_id
+          where a.tenant_id = d.tenant_id and a.device_id = d.id and t.slug = any ($1::text[]) and d.uuid = 'BULK-1'`,
+        [slugs],
+      );
+      await server.sql(`update device d set software_version = '17.9.3a' from tenant t where t.id = d.tenant_id and t.slug = any ($1::text[]) and d.uuid = 'BULK-3'`, [slugs]);
+      const summary = await server.sql<{ tenants: number; devices: number; pending: number }>(
+        `select count(*)::int as tenants, sum(s.total)::int as devices, sum(s.pending)::int as pending
+           from tenant_device_summary s join tenant t on t.id = s.tenant_id where t.slug = any ($1::text[])`,
+        [slugs],
+      );
+      expect(summary).toEqual([{ tenants, devices: 4 * tenants, pending: 2 * tenants }]);
+      await expectCountersExact(server);
+    }
+  });
+
   it('keeps the counters equal to a recomputation, and the dashboards equal to the device and license lists, after random sequences of every write', async () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(OPERATIONS, { maxCommands: 12 }), fc.boolean(), async (commands, trial) => {
