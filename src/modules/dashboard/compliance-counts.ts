@@ -57,10 +57,12 @@ export type TenantComplianceRow = {
 
 /** The reasons in the order the API lists them, with their device counts, leaving out those at zero. */
 export function reasonCounts(row: Record<ComplianceReason, number>): { reason: ComplianceReason; devices: number }[] {
-  return Object.values(ComplianceReason)
-    .filter((reason) => row[reason] > 0)
-    .map((reason) => ({ reason, devices: row[reason] }));
+  const counts: { reason: ComplianceReason; devices: number }[] = [];
+  for (const reason of REASONS) if (row[reason] > 0) counts.push({ reason, devices: row[reason] });
+  return counts;
 }
+
+const REASONS = Object.values(ComplianceReason);
 
 /** One tenant's compliance counts (all zero for a tenant without devices), inside the caller's transaction. */
 export async function tenantComplianceCounts(em: EntityManager, tenantId: string): Promise<TenantComplianceRow> {

@@ -90,7 +90,7 @@ export async function licenseDashboard(
   const alertsByTenant = groupBy(alerts, (a) => a.tenant_id);
   const perTenant = tenants.map((t) => {
     const dashboard = dashboardOf(t, usageByTenant.get(t.id) ?? noUsage, alertsByTenant.get(t.id) ?? noAlerts, entitlements);
-    dashboard.tenant = Tenant.from({ ...t, createdAt: t.created_at, suspendedAt: t.suspended_at });
+    dashboard.tenant = Tenant.from({ id: t.id, name: t.name, slug: t.slug, createdAt: t.created_at, status: t.status, suspendedAt: t.suspended_at });
     dashboard.forTenant = t.id;
     return dashboard;
   });
@@ -131,7 +131,7 @@ function dashboardOf(f: Figures, usage: readonly UsageRow[], alerts: readonly Al
   dashboard.devices = { total: f.total, licensed: f.licensed, unlicensed: f.total - f.licensed, pendingReconciliation: f.dna_pending };
   dashboard.compliance = { compliant: f.compliant, outOfCompliance: f.total - f.compliant, reasons: reasonCounts(f) };
   dashboard.expiring = { within30Days: f.within30, within90Days: f.within90, expired: f.expired_lines };
-  dashboard.alerts = summarizeAlerts(alerts);
+  dashboard.alerts = alerts.length > 0 ? summarizeAlerts(alerts) : { active: 0, critical: 0, warning: 0, unacknowledged: 0, byKind: [] };
   return dashboard;
 }
 
