@@ -28,8 +28,10 @@ export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): 
     set.selections.some((s) => {
       if (s.kind === 'Field') return s.name.value === path[depth] && (depth === path.length - 1 || visit(s.selectionSet, depth + 1, seen));
       if (s.kind === 'InlineFragment') return visit(s.selectionSet, depth, seen);
-      if (seen.has(s.name.value)) return false;
-      seen.add(s.name.value);
+      // the same fragment may be spread at several depths (`...F tenants { ...F }`): seen per depth
+      const key = `${depth}:${s.name.value}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
       return visit(info.fragments[s.name.value]?.selectionSet, depth, seen);
     });
   return info.fieldNodes.some((node) => visit(node.selectionSet, 0, new Set()));
