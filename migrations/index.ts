@@ -13,6 +13,7 @@ import { Migration20261204010000SyncHeartbeat } from './Migration20261204010000S
 import { Migration20261204100000DeviceLifecycle } from './Migration20261204100000DeviceLifecycle';
 import { Migration20261204110000UsageHistory } from './Migration20261204110000UsageHistory';
 import { Migration20261204120000TenantLifecycle } from './Migration20261204120000TenantLifecycle';
+import { Migration20261205000000DashboardCounters } from './Migration20261205000000DashboardCounters';
 
 /**
  * Every migration, in order. Listed explicitly (rather than globbed from a folder) so the same
@@ -33,4 +34,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261204100000DeviceLifecycle', class: Migration20261204100000DeviceLifecycle },
   { name: 'Migration20261204110000UsageHistory', class: Migration20261204110000UsageHistory },
   { name: 'Migration20261204120000TenantLifecycle', class: Migration20261204120000TenantLifecycle },
+  { name: 'Migration20261205000000DashboardCounters', class: Migration20261205000000DashboardCounters },
 ];

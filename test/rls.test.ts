@@ -207,6 +207,41 @@ describe('row-level security', () => {
       expect(await server.sql('select * from tenant where id = $1', [b.uuid])).toEqual(tenantBefore);
     });
 
+    it("sees, changes and adds only A's dashboard counters: B's rows are invisible, updates of them change 0 rows, inserts for B are refused with 42501", async () => {
+      const classesOf = (tenant: string) =>
+        server.sql('select * from tenant_device_class where tenant_id = $1 order by dna_license_id, hsec_license_id, dna_status, pending, not_applicable', [tenant]);
+      const bClasses = await classesOf(b.uuid);
+      expect(bClasses).toEqual([expect.objectContaining({ tenant_id: b.uuid, devices: 2 })]);
+      const [{ n: aDevices }] = await server.sql<{ n: number }>('select count(*)::int as n from device where tenant_id = $1 and decommissioned_at is null', [a.uuid]);
+      const seen = await asApp((c) =>
+        scoped(
+          c,
+          scopeA(),
+          async () => ({
+            classes: (await c.query('select tenant_id, sum(devices)::int as devices from tenant_device_class group by tenant_id')).rows,
+            updateB: (await c.query('update tenant_device_class set devices = devices + 100 where tenant_id = $1', [b.uuid])).rowCount,
+            updateLinesB: (await c.query('update license_line_use set in_use = in_use + 100 where tenant_id = $1', [b.uuid])).rowCount,
+            deleteB: (await c.query('delete from tenant_device_class where tenant_id = $1', [b.uuid])).rowCount,
+          }),
+          { commit: true },
+        ),
+      );
+      expect(seen).toEqual({ classes: [{ tenant_id: a.uuid, devices: aDevices }], updateB: 0, updateLinesB: 0, deleteB: 0 });
+      const insertClassB = await asApp((c) =>
+        scoped(c, scopeA(), () =>
+          sqlErrorCode(c.query('insert into tenant_device_class (tenant_id, pending, not_applicable, devices) values ($1, true, true, 1)', [b.uuid])),
+        ),
+      );
+      const insertLineB = await asApp((c) =>
+        scoped(c, scopeA(), () => sqlErrorCode(c.query('insert into license_line_use (tenant_id, license_id, in_use) values ($1, gen_random_uuid(), 1)', [b.uuid]))),
+      );
+      expect([insertClassB, insertLineB]).toEqual(['42501', '42501']);
+      // A's own writes move only A's counters (the triggers run with A's rights).
+      await registerDevices(server, server.token('TENANT_ADMIN', a.uuid), [deviceInput(90, { hostname: 'alpha-90.example' })]);
+      expect(await classesOf(b.uuid)).toEqual(bClasses);
+      expect(await server.sql('select sum(devices)::int as n from tenant_device_class where tenant_id = $1', [a.uuid])).toEqual([{ n: aDevices + 1 }]);
+    });
+
     it("refuses moving one of A's own devices to tenant B with 42501", async () => {
       const code = await asApp((c) =>
         scoped(c, scopeA(), () =>

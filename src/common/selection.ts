@@ -17,3 +17,22 @@ export function selectsField(info: GraphQLResolveInfo, field: string): boolean {
     });
   return info.fieldNodes.some((node) => visit(node.selectionSet, new Set()));
 }
+
+/**
+ * Whether the query selects the field at `path` below the resolved value (`['tenants', 'entitlements']`:
+ * `tenants { entitlements }`), through fragments too; as conservative as selectsField.
+ */
+export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): boolean {
+  const visit = (set: SelectionSetNode | undefined, depth: number, seen: Set<string>): boolean =>
+    !!set &&
+    set.selections.some((s) => {
+      if (s.kind === 'Field') return s.name.value === path[depth] && (depth === path.length - 1 || visit(s.selectionSet, depth + 1, seen));
+      if (s.kind === 'InlineFragment') return visit(s.selectionSet, depth, seen);
+      // the same fragment may be spread at several depths (`...F tenants { ...F }`): seen per depth
+      const key = `${depth}:${s.name.value}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return visit(info.fragments[s.name.value]?.selectionSet, depth, seen);
+    });
+  return info.fieldNodes.some((node) => visit(node.selectionSet, 0, new Set()));
+}

@@ -7,6 +7,7 @@ import { requireProviderWide } from '../../common/system-context';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope } from '../../db/scope';
 import { pgArray, sql } from '../../db/sql';
+import { reasonCounts, tenantComplianceCounts } from '../dashboard/compliance-counts';
 import { resolveTenantScope } from '../tenants/tenant.service';
 import { AlertKind, AlertSeverity } from './alert.enums';
 import { Alert, ALERT_COLUMNS, ReportingClock, type AlertRow, type AlertSummary } from './alert.types';
@@ -170,20 +171,19 @@ export async function evaluateAlerts(ctx: RequestContext, em: EntityManager, ten
       message: `usage report generated ${r.generated_at.slice(0, 10)} has not been acknowledged; upload the license server's acknowledgement`,
       details: { usageReportId: toGlobalId('UsageReport', r.id), generatedAt: r.generated_at } });
   }
-  // The view is computed once (every device of the tenant) and both figures read from that.
-  const compliance = await sql<{ devices: number; reasons: Record<string, number> | null }>(
-    em,
-    `with c as (select reasons from tenant_compliance(?) where cardinality(reasons) > 0)
-     select (select count(*)::int from c) as devices,
-            (select jsonb_object_agg(reason, n) from (
-               select r.reason, count(*)::int as n from c cross join lateral unnest(c.reasons) r(reason) group by 1) x) as reasons`,
-    [tenantId],
-  );
-  if (compliance[0].devices > 0) {
-    const reasons = compliance[0].reasons ?? {};
+  // From the counters the database keeps (a few rows, whatever the number of devices).
+  const compliance = await tenantComplianceCounts(em, tenantId);
+  const outOfCompliance = compliance.total - compliance.compliant;
+  if (outOfCompliance > 0) {
+    // Keys in the order PostgreSQL's jsonb keeps them (shorter first), as these details always had.
+    const reasons = Object.fromEntries(
+      reasonCounts(compliance)
+        .sort((a, b) => a.reason.length - b.reason.length || (a.reason < b.reason ? -1 : 1))
+        .map((r) => [r.reason, r.devices]),
+    );
     wanted.push({ kind: AlertKind.OUT_OF_COMPLIANCE, severity: AlertSeverity.WARNING, ...tenantSubject,
-      message: `${compliance[0].devices} device(s) out of compliance: ${Object.entries(reasons).map(([r, n]) => `${n} ${r}`).join(', ')}`,
-      details: { devices: compliance[0].devices, reasons } });
+      message: `${outOfCompliance} device(s) out of compliance: ${Object.entries(reasons).map(([r, n]) => `${n} ${r}`).join(', ')}`,
+      details: { devices: outOfCompliance, reasons } });
   }
   const expiring = await sql<{ id: string; end_date: string; display_name: string; subscription_id: string }>(
     em,

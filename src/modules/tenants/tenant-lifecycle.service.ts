@@ -183,6 +183,10 @@ export async function deleteTenant(ctx: RequestContext, input: DeleteTenantInput
     if (usage.devices > 0 && !input.force) throw unreportedUsage(row.slug, usage.devices, usage.reportedUntil);
 
     const startedAt = performance.now();
+    // The dashboard counters' triggers leave this tenant alone for the rest of the transaction:
+    // they would maintain counters about to be deleted, and rows they add back would be reported as
+    // removed (migration 20261205000000). Transaction-local, like the request's scope.
+    await sql(em, `select set_config('app.counters_skip_tenant', ?, true)`, [uuid]);
     const tables = await tenantOwnedTables(em);
     const removed = new Map<string, number>();
     for (const t of tables) {
