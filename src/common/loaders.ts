@@ -45,7 +45,18 @@ export function loadGroup<R, T>(
   groupOf: (row: R) => string,
   toNode: (row: R) => T,
 ): Promise<T[]> {
-  const loader = memoize(
+  return groupLoader(ctx, key, fetch, groupOf, toNode).load(id);
+}
+
+/** The request's loader behind loadGroup (to `prime` it with groups another statement already read). */
+export function groupLoader<R, T>(
+  ctx: RequestContext,
+  key: symbol,
+  fetch: (ids: readonly string[]) => Promise<R[]>,
+  groupOf: (row: R) => string,
+  toNode: (row: R) => T,
+): DataLoader<string, T[]> {
+  return memoize(
     ctx,
     key,
     () =>
@@ -53,10 +64,11 @@ export function loadGroup<R, T>(
         const groups = new Map<string, T[]>();
         for (const row of await fetch(ids)) {
           const g = groupOf(row);
-          groups.set(g, [...(groups.get(g) ?? []), toNode(row)]);
+          const group = groups.get(g);
+          if (group) group.push(toNode(row));
+          else groups.set(g, [toNode(row)]);
         }
         return ids.map((i) => groups.get(i) ?? []);
       }),
   );
-  return loader.load(id);
 }

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../common/context';
 import { badInput, InvariantError, notFound } from '../../common/errors';
 import { virtualAccountsNotFound } from '../accounts/account.errors';
-import { loadById, loadGroup } from '../../common/loaders';
+import { groupLoader, loadById, loadGroup } from '../../common/loaders';
 import { parseIdArg, toGlobalId } from '../../common/global-id';
 import { withIdempotency } from '../../common/idempotency';
 import { inScope, scopedRead } from '../../db/scope';
@@ -631,28 +631,38 @@ function scoped(ctx: RequestContext): [string, unknown[]] {
   return ctx.viewer.tenantId ? [' and a.tenant_id = ?', [ctx.viewer.tenantId]] : ['', []];
 }
 
+/** A current assignment with the license line it holds (null when pending), as read for a device. */
+export type HeldRow = AssignmentRow & { license: LicenseRow | null };
+
 /**
- * What a device holds now (DNA first, then HSEC); batched per request. The same statement reads the
- * license lines those assignments hold (each line's use counted once) and hands them to the license
- * loader, so a page of devices with their licenses costs one statement here, not two.
+ * The current assignments of the devices `deviceIds` selects (a statement yielding device ids, or
+ * `any(?::uuid[])`), each with its license line; each line's use is counted once however many
+ * assignments hold it. `?` placeholders: those of `deviceIds`, then `currentAssignmentsParams(ctx)`.
  */
-export function loadCurrentAssignments(ctx: RequestContext, deviceId: string): Promise<LicenseAssignment[]> {
-  const [scope, params] = scoped(ctx);
+export function currentAssignmentsSql(ctx: RequestContext, deviceIds: string): string {
+  const scope = ctx.viewer.tenantId ? ' and a.tenant_id = ?' : '';
   const licenseScope = ctx.viewer.tenantId ? ' and l.tenant_id = ?' : '';
-  return loadGroup(
+  return `a as (
+             select ${ASSIGNMENT_COLUMNS} from assignment a
+              where a.device_id ${deviceIds} and a.released_at is null${scope}),
+           l as (${LICENSE_SELECT} where l.id in (select a.license_id from a)${licenseScope})`;
+}
+
+export function currentAssignmentsParams(ctx: RequestContext): unknown[] {
+  return ctx.viewer.tenantId ? [ctx.viewer.tenantId, ctx.viewer.tenantId] : [];
+}
+
+function currentAssignmentsLoader(ctx: RequestContext) {
+  return groupLoader<HeldRow, LicenseAssignment>(
     ctx,
     CURRENT_LOADER,
-    deviceId,
     async (ids) => {
-      const rows = await scopedRead<AssignmentRow & { license: LicenseRow | null }>(
-          ctx,
-          `with a as (
-             select ${ASSIGNMENT_COLUMNS} from assignment a
-              where a.device_id = any(?::uuid[]) and a.released_at is null${scope}),
-           l as (${LICENSE_SELECT} where l.id in (select a.license_id from a)${licenseScope})
-           select a.*, (select row_to_json(l) from l where l.id = a.license_id) as license
-             from a order by a.category, a.id`,
-          [pgArray(ids), ...params, ...params],
+      const rows = await scopedRead<HeldRow>(
+        ctx,
+        `with ${currentAssignmentsSql(ctx, '= any(?::uuid[])')}
+         select a.*, (select row_to_json(l) from l where l.id = a.license_id) as license
+           from a order by a.category, a.id`,
+        [pgArray(ids), ...currentAssignmentsParams(ctx)],
       );
       primeLicenses(ctx, rows.flatMap((r) => (r.license ? [r.license] : [])));
       return rows;
@@ -660,6 +670,24 @@ export function loadCurrentAssignments(ctx: RequestContext, deviceId: string): P
     (r) => r.device_id,
     LicenseAssignment.from,
   );
+}
+
+/**
+ * What a device holds now (DNA first, then HSEC); batched per request. The same statement reads the
+ * license lines those assignments hold (each line's use counted once) and hands them to the license
+ * loader, so a page of devices with their licenses costs one statement here, not two.
+ */
+export function loadCurrentAssignments(ctx: RequestContext, deviceId: string): Promise<LicenseAssignment[]> {
+  return currentAssignmentsLoader(ctx).load(deviceId);
+}
+
+/**
+ * Hands a device's current assignments, read by another statement of this request (the devices page
+ * reads them with the page), to the loader, so that asking for them runs no statement.
+ */
+export function primeCurrentAssignments(ctx: RequestContext, deviceId: string, rows: readonly HeldRow[]): void {
+  primeLicenses(ctx, rows.flatMap((r) => (r.license ? [r.license] : [])));
+  currentAssignmentsLoader(ctx).prime(deviceId, rows.map(LicenseAssignment.from));
 }
 
 /** Every assignment a device has had, newest first; batched per request. */

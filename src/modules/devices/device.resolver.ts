@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Roles } from '../../auth/roles';
 import type { RequestContext } from '../../common/context';
 import { requireTenant } from '../tenants/tenant.service';
@@ -14,6 +15,7 @@ import {
   RegisterDevicesPayload,
 } from './device.types';
 import { COST, perDevice, perItem } from '../../common/cost';
+import { selectsPath } from '../../common/selection';
 
 @Resolver(() => Device)
 export class DeviceResolver {
@@ -27,8 +29,10 @@ export class DeviceResolver {
     @Arg('filter', () => DeviceFilter, { nullable: true }) filter?: DeviceFilter,
     @Arg('first', () => Int, { nullable: true }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
+    @Info() info?: GraphQLResolveInfo,
   ): Promise<DeviceConnection> {
-    return devices.listDevices(ctx, { tenantId, filter, first, after });
+    const withAssignments = !!info && selectsPath(info, ['edges', 'node', 'assignments']);
+    return devices.listDevices(ctx, { tenantId, filter, first, after, withAssignments });
   }
 
   @Authorized(Roles.admins)

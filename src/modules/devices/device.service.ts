@@ -6,7 +6,15 @@ import { inScope, scopedRead } from '../../db/scope';
 import { bulkSql, pgArray, sql } from '../../db/sql';
 import { withIdempotency } from '../../common/idempotency';
 import { evaluateAlerts } from '../alerts/alert.service';
-import { deviceTargets, lockDevices, releaseInTransaction } from '../assignments/assignment.service';
+import {
+  currentAssignmentsParams,
+  currentAssignmentsSql,
+  deviceTargets,
+  lockDevices,
+  primeCurrentAssignments,
+  releaseInTransaction,
+  type HeldRow,
+} from '../assignments/assignment.service';
 import { recordAudit } from '../audit/audit.service';
 import { requireTenantScope, resolveTenantScope } from '../tenants/tenant.service';
 import { DeviceEntity } from './device.entity';
@@ -95,28 +103,44 @@ const DEVICE_COLUMNS = `d.id, d.tenant_id, d.uuid, d.hostname, d.system_ip, d.mo
 
 /**
  * A keyset page of devices ordered by (hostname, id) and the total matching the filter, in one
- * statement (the count is an uncorrelated sub-select, evaluated once).
+ * statement (the count is an uncorrelated sub-select, evaluated once). With `withAssignments` (the
+ * query asks for the devices' assignments) the same statement reads their current assignments and the
+ * license lines those hold, and hands them to the assignment loader: a page of devices with their
+ * licenses is one statement, one round trip.
  */
 export async function listDevices(
   ctx: RequestContext,
-  args: { tenantId?: string | null; filter?: DeviceFilter | null; first?: number | null; after?: string | null },
+  args: { tenantId?: string | null; filter?: DeviceFilter | null; first?: number | null; after?: string | null; withAssignments?: boolean },
 ): Promise<Connection<Device>> {
   const limit = pageSize(args.first);
   const after = decodeCursor(args.after, CURSOR);
   const tenantId = await resolveTenantScope(ctx, args.tenantId);
   const filter = deviceFilterSql(tenantId, args.filter);
   const keyset = after ? ' and (d.hostname, d.id) > (?, ?::uuid)' : '';
-  const rows = await scopedRead<Omit<DeviceRow, 'inserted'> & { total_count: number }>(
-    ctx,
-    `select ${DEVICE_COLUMNS}, (select count(*)::int from device d where ${filter.where}) as total_count
-       from device d where ${filter.where}${keyset} order by d.hostname, d.id limit ?`,
-    [...filter.params, ...filter.params, ...(after ? [String(after[0]), String(after[1])] : []), limit + 1],
-  );
+  const page = `select ${DEVICE_COLUMNS}, (select count(*)::int from device d where ${filter.where}) as total_count
+       from device d where ${filter.where}${keyset} order by d.hostname, d.id limit ?`;
+  const pageParams = [...filter.params, ...filter.params, ...(after ? [String(after[0]), String(after[1])] : []), limit + 1];
+  type PageRow = Omit<DeviceRow, 'inserted'> & { total_count: number; current_assignments?: HeldRow[] };
+  const rows = args.withAssignments
+    ? await scopedRead<PageRow>(
+        ctx,
+        `with page as materialized (${page}),
+         ${currentAssignmentsSql(ctx, 'in (select p.id from page p)')}
+         select p.*, coalesce((select json_agg(x order by x.category, x.id) from (
+                  select a.*, (select row_to_json(l) from l where l.id = a.license_id) as license from a where a.device_id = p.id) x), '[]')
+                  as current_assignments
+           from page p order by p.hostname, p.id`,
+        [...pageParams, ...currentAssignmentsParams(ctx)],
+      )
+    : await scopedRead<PageRow>(ctx, page, pageParams);
   // Past the last page there is no row to carry the count: it is asked for on its own.
   const totalCount =
     rows[0]?.total_count ??
     (after ? (await scopedRead<{ n: number }>(ctx, `select count(*)::int as n from device d where ${filter.where}`, filter.params))[0].n : 0);
-  return toConnection(rows, limit, totalCount, CURSOR, (r) => [r.hostname, r.id], (r) => Device.from(fromRow({ ...r, inserted: false })));
+  return toConnection(rows, limit, totalCount, CURSOR, (r) => [r.hostname, r.id], (r) => {
+    if (r.current_assignments) primeCurrentAssignments(ctx, r.id, r.current_assignments);
+    return Device.from(fromRow({ ...r, inserted: false }));
+  });
 }
 
 const LOADER = Symbol('device-loader');
