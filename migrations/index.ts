@@ -14,6 +14,7 @@ import { Migration20261204100000DeviceLifecycle } from './Migration2026120410000
 import { Migration20261204110000UsageHistory } from './Migration20261204110000UsageHistory';
 import { Migration20261204120000TenantLifecycle } from './Migration20261204120000TenantLifecycle';
 import { Migration20261205000000DashboardCounters } from './Migration20261205000000DashboardCounters';
+import { Migration20261205100000LicenseRebillSpeed } from './Migration20261205100000LicenseRebillSpeed';
 
 /**
  * Every migration, in order. Listed explicitly (rather than globbed from a folder) so the same
@@ -35,4 +36,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261204110000UsageHistory', class: Migration20261204110000UsageHistory },
   { name: 'Migration20261204120000TenantLifecycle', class: Migration20261204120000TenantLifecycle },
   { name: 'Migration20261205000000DashboardCounters', class: Migration20261205000000DashboardCounters },
+  { name: 'Migration20261205100000LicenseRebillSpeed', class: Migration20261205100000LicenseRebillSpeed },
 ];
