@@ -7,14 +7,32 @@ import { Migration } from '@mikro-orm/migrations';
  * spent ~1.7 s comparing 25 million pairs. The lines whose billing changed are now found by grouping
  * both sides by line (one hashed pass), with the same result.
  */
-export class Migration20261205100000LicenseRebillSpeed extends Migration {
-  override async up(): Promise<void> {
-    this.addSql(`
-      create or replace function license_usage_on_license_update() returns trigger
+/** The function's opening, the same before and after. */
+const FUNCTION = `      create or replace function license_usage_on_license_update() returns trigger
         language plpgsql as $$
         declare
           moment timestamptz := app_now();
-        begin
+        begin`;
+
+/** Given the CTE \`rebilled\` (open above): close those lines' open intervals and open them again as billed now. */
+const REBILL = `          ), closed as (
+            update license_usage_interval i
+               set valid_to = greatest(i.valid_from, moment)
+              from rebilled r
+             where i.tenant_id = r.tenant_id and i.license_id = r.id and i.valid_to is null
+            returning i.tenant_id, i.assignment_id, i.device_id, i.entitlement_id, i.license_id
+          )
+          insert into license_usage_interval
+                 (tenant_id, assignment_id, device_id, entitlement_id, license_id, billing_type, billing_model, valid_from)
+          select c.tenant_id, c.assignment_id, c.device_id, c.entitlement_id, c.license_id, r.billing_type, r.billing_model, moment
+            from closed c join rebilled r on r.tenant_id = c.tenant_id and r.id = c.license_id;
+          return null;
+        end $$;`;
+
+export class Migration20261205100000LicenseRebillSpeed extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`
+${FUNCTION}
           with sides as (
             select o.tenant_id, o.id, o.billing_type, o.billing_model, false as is_new from old_rows o
             union all
@@ -26,29 +44,13 @@ export class Migration20261205100000LicenseRebillSpeed extends Migration {
               from sides s
              group by s.tenant_id, s.id
             having count(distinct (s.billing_type, s.billing_model)) > 1
-          ), closed as (
-            update license_usage_interval i
-               set valid_to = greatest(i.valid_from, moment)
-              from rebilled r
-             where i.tenant_id = r.tenant_id and i.license_id = r.id and i.valid_to is null
-            returning i.tenant_id, i.assignment_id, i.device_id, i.entitlement_id, i.license_id
-          )
-          insert into license_usage_interval
-                 (tenant_id, assignment_id, device_id, entitlement_id, license_id, billing_type, billing_model, valid_from)
-          select c.tenant_id, c.assignment_id, c.device_id, c.entitlement_id, c.license_id, r.billing_type, r.billing_model, moment
-            from closed c join rebilled r on r.tenant_id = c.tenant_id and r.id = c.license_id;
-          return null;
-        end $$;
+${REBILL}
     `);
   }
 
   override async down(): Promise<void> {
     this.addSql(`
-      create or replace function license_usage_on_license_update() returns trigger
-        language plpgsql as $$
-        declare
-          moment timestamptz := app_now();
-        begin
+${FUNCTION}
           if not exists (
             select 1 from old_rows o join new_rows n on n.tenant_id = o.tenant_id and n.id = o.id
              where (n.billing_type, n.billing_model) is distinct from (o.billing_type, o.billing_model)
@@ -59,19 +61,7 @@ export class Migration20261205100000LicenseRebillSpeed extends Migration {
             select n.tenant_id, n.id, n.billing_type, n.billing_model
               from old_rows o join new_rows n on n.tenant_id = o.tenant_id and n.id = o.id
              where (n.billing_type, n.billing_model) is distinct from (o.billing_type, o.billing_model)
-          ), closed as (
-            update license_usage_interval i
-               set valid_to = greatest(i.valid_from, moment)
-              from rebilled r
-             where i.tenant_id = r.tenant_id and i.license_id = r.id and i.valid_to is null
-            returning i.tenant_id, i.assignment_id, i.device_id, i.entitlement_id, i.license_id
-          )
-          insert into license_usage_interval
-                 (tenant_id, assignment_id, device_id, entitlement_id, license_id, billing_type, billing_model, valid_from)
-          select c.tenant_id, c.assignment_id, c.device_id, c.entitlement_id, c.license_id, r.billing_type, r.billing_model, moment
-            from closed c join rebilled r on r.tenant_id = c.tenant_id and r.id = c.license_id;
-          return null;
-        end $$;
+${REBILL}
     `);
   }
 }
