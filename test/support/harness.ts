@@ -79,6 +79,8 @@ export async function startTestServer(
     SECRETS_KEY: '5'.repeat(64),
     SSM_TIMEOUT_MS: '1000',
     SSM_RETRIES: '1',
+    // GRAPHQL_EXECUTOR=graphql-js npm test runs every suite on graphql-js's executor instead of graphql-jit.
+    ...(process.env.GRAPHQL_EXECUTOR ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
     ...options.env,
   });
   const log = options.log ?? createLogger(config.logLevel);
