@@ -1,8 +1,8 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import pg from 'pg';
 import { migrationsList } from '../../migrations';
 import type { Logger } from '../logger';
+import { withAdvisoryLock } from './advisory-lock';
 
 export const MIGRATIONS_TABLE = 'mikro_orm_migrations';
 /** Any fixed 64-bit number; every instance takes the same lock so migrations run one at a time. */
@@ -10,10 +10,7 @@ const MIGRATION_LOCK_KEY = 7_240_113_001;
 
 /** Applies pending migrations as the owner. Safe to run from several instances at once. */
 export async function runMigrations(ownerUrl: string, log: Logger): Promise<string[]> {
-  const lock = new pg.Client({ connectionString: ownerUrl });
-  await lock.connect();
-  try {
-    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  return withAdvisoryLock(ownerUrl, MIGRATION_LOCK_KEY, async () => {
     const orm = await MikroORM.init({
       clientUrl: ownerUrl,
       entities: [],
@@ -39,10 +36,7 @@ export async function runMigrations(ownerUrl: string, log: Logger): Promise<stri
     } finally {
       await orm.close(true);
     }
-  } finally {
-    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
-    await lock.end();
-  }
+  });
 }
 
 export const knownMigrationNames = (): string[] => migrationsList.map((m) => m.name);

@@ -1,6 +1,7 @@
 import PgBoss from 'pg-boss';
 import type { AppRuntime, RequestContext } from '../common/context';
 import { systemContext as providerScope } from '../common/system-context';
+import { withAdvisoryLock } from '../db/advisory-lock';
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
 import { allTenantIds, evaluateTenant } from '../modules/alerts/alert.service';
@@ -12,6 +13,13 @@ export const TICK_QUEUE = 'license-sync-tick';
 export const SYNC_QUEUE = 'license-sync';
 export const ALERTS_QUEUE = 'alerts-evaluate';
 const QUEUES = [TICK_QUEUE, SYNC_QUEUE, ALERTS_QUEUE] as const;
+const QUEUE_OPTIONS: [string, PgBoss.Queue][] = [
+  [TICK_QUEUE, { name: TICK_QUEUE, policy: 'singleton' }],
+  [SYNC_QUEUE, { name: SYNC_QUEUE, policy: 'stately', retryLimit: 0 }],
+  [ALERTS_QUEUE, { name: ALERTS_QUEUE, policy: 'singleton' }],
+];
+/** Any fixed 64-bit number, other than the migrations' (db/migrate.ts). */
+const QUEUE_SETUP_LOCK_KEY = 7_240_113_002;
 const ALERTS_CRON = '0 * * * *';
 const SYSTEM_SUBJECT = 'system:scheduler';
 
@@ -43,9 +51,12 @@ export async function startScheduler(opts: {
   const boss = new PgBoss({ connectionString: db.ownerUrl, schema: 'pgboss', max: 4, application_name: 'slm-scheduler' });
   boss.on('error', (err) => log.error({ err }, 'pg-boss error'));
   await boss.start();
-  await boss.createQueue(TICK_QUEUE, { name: TICK_QUEUE, policy: 'singleton' });
-  await boss.createQueue(SYNC_QUEUE, { name: SYNC_QUEUE, policy: 'stately', retryLimit: 0 });
-  await boss.createQueue(ALERTS_QUEUE, { name: ALERTS_QUEUE, policy: 'singleton' });
+  // pg-boss's create_queue deadlocks when two processes create the same queue at once (two workers of
+  // WEB_CONCURRENCY starting together did: one exited at start-up): one process at a time, and only
+  // the queues that are missing.
+  await withAdvisoryLock(db.ownerUrl, QUEUE_SETUP_LOCK_KEY, async () => {
+    for (const [name, options] of QUEUE_OPTIONS) if (!(await boss.getQueue(name))) await boss.createQueue(name, options);
+  });
 
   const systemContext = (): RequestContext => providerScope({ subject: SYSTEM_SUBJECT, root: db.orm.em, runtime, log });
 
