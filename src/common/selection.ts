@@ -36,3 +36,29 @@ export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): 
     });
   return info.fieldNodes.some((node) => visit(node.selectionSet, 0, new Set()));
 }
+
+/**
+ * The names of the fields the query selects at `path` below the resolved value (`['edges', 'node']`),
+ * over every alias and fragment; undefined when nothing is selected there. Conservative like
+ * selectsField: fields under @skip/@include count as selected, so the set is never too small.
+ */
+export function selectedFields(info: GraphQLResolveInfo, path: readonly string[]): Set<string> | undefined {
+  let found: Set<string> | undefined;
+  const visit = (set: SelectionSetNode | undefined, depth: number, seen: Set<string>): void => {
+    for (const s of set?.selections ?? []) {
+      if (s.kind === 'Field') {
+        if (depth === path.length) (found ??= new Set()).add(s.name.value);
+        else if (s.name.value === path[depth]) visit(s.selectionSet, depth + 1, seen);
+      } else if (s.kind === 'InlineFragment') {
+        visit(s.selectionSet, depth, seen);
+      } else {
+        const key = `${depth}:${s.name.value}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        visit(info.fragments[s.name.value]?.selectionSet, depth, seen);
+      }
+    }
+  };
+  for (const node of info.fieldNodes) visit(node.selectionSet, 0, new Set());
+  return found;
+}

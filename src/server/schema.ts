@@ -4,6 +4,7 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchemaSync } from 'type-graphql';
 import { authChecker } from '../auth/auth-checker';
 import { resolveNodeType } from '../common/node';
+import { servePreloaded } from '../common/preload';
 import { SmartAccountResolver, VirtualAccountResolver } from '../modules/accounts/account.resolver';
 import { AlertResolver } from '../modules/alerts/alert.resolver';
 import { AssignmentResolver, DeviceLicensingResolver } from '../modules/assignments/assignment.resolver';
@@ -54,5 +55,8 @@ export function getSchema(): GraphQLSchema {
   // type-graphql wraps every resolveType in an async function; graphql-jit (server/executor.ts)
   // calls it synchronously and cannot wait for a promise. Node's resolver needs no waiting.
   assertInterfaceType(cached.getType('Node')).resolveType = resolveNodeType;
+  // A page of devices reads their current assignments and license lines with it (devices/device.service.ts).
+  servePreloaded(cached, 'Device', 'assignments');
+  servePreloaded(cached, 'LicenseAssignment', 'license');
   return cached;
 }

@@ -4,6 +4,8 @@ import { badInput, InvariantError, notFound } from '../../common/errors';
 import { virtualAccountsNotFound } from '../accounts/account.errors';
 import { groupLoader, loadById, loadGroup } from '../../common/loaders';
 import { parseIdArg, toGlobalId } from '../../common/global-id';
+import { preload } from '../../common/preload';
+import { columnsFor } from '../../common/projection';
 import { withIdempotency } from '../../common/idempotency';
 import { inScope, scopedRead } from '../../db/scope';
 import { bulkSql, pgArray, sql } from '../../db/sql';
@@ -13,12 +15,13 @@ import { DeviceKind } from '../devices/device.enums';
 import { findEntitlement, type EntitlementSelector } from '../entitlements/entitlement.service';
 import type { EntitlementRow } from '../entitlements/entitlement.types';
 import { BillingType } from '../licenses/license.enums';
-import { LICENSE_SELECT, primeLicenses } from '../licenses/license.service';
-import type { LicenseRow } from '../licenses/license.types';
+import { LICENSE_COLUMNS, primeLicenses } from '../licenses/license.service';
+import { License, type LicenseRow } from '../licenses/license.types';
 import { requireTenantScope } from '../tenants/tenant.service';
 import { AssignmentCategory, AssignmentStatus, ComplianceReason, ComplianceStatus } from './assignment.enums';
 import { devicesDecommissioned, devicesNotFound, insufficientLicenses, notApplicable, type InapplicableDevice } from './assignment.errors';
 import {
+  ASSIGNMENT_COLUMN_MAP,
   ASSIGNMENT_COLUMNS,
   LicenseAssignment,
   type AssignLicensesInput,
@@ -634,18 +637,36 @@ function scoped(ctx: RequestContext): [string, unknown[]] {
 /** A current assignment with the license line it holds (null when pending), as read for a device. */
 export type HeldRow = AssignmentRow & { license: LicenseRow | null };
 
+/** What a query selects of current assignments and of the license lines they hold (undefined: every field). */
+export interface HeldSelection {
+  assignment?: ReadonlySet<string>;
+  license?: ReadonlySet<string>;
+}
+
 /**
  * The current assignments of the devices `deviceIds` selects (a statement yielding device ids, or
- * `any(?::uuid[])`), each with its license line; each line's use is counted once however many
- * assignments hold it. `?` placeholders: those of `deviceIds`, then `currentAssignmentsParams(ctx)`.
+ * `any(?::uuid[])`), each with its license line (`a` and `l`); each line is read once however many
+ * assignments hold it. `select` projects both to the fields a query asks for; `complete` says whether
+ * the rows have every column (only those may be handed to the request's loaders). `?` placeholders:
+ * those of `deviceIds`, then `currentAssignmentsParams(ctx)`.
  */
-export function currentAssignmentsSql(ctx: RequestContext, deviceIds: string): string {
+export function currentAssignmentsSql(ctx: RequestContext, deviceIds: string, select: HeldSelection = {}): { sql: string; complete: boolean } {
   const scope = ctx.viewer.tenantId ? ' and a.tenant_id = ?' : '';
   const licenseScope = ctx.viewer.tenantId ? ' and l.tenant_id = ?' : '';
-  return `a as (
-             select ${ASSIGNMENT_COLUMNS} from assignment a
+  const a = columnsFor(ASSIGNMENT_COLUMN_MAP, select.assignment);
+  const l = columnsFor(LICENSE_COLUMNS, select.license);
+  return {
+    sql: `a as (
+             select ${a.sql} from assignment a
               where a.device_id ${deviceIds} and a.released_at is null${scope}),
-           l as (${LICENSE_SELECT} where l.id in (select a.license_id from a)${licenseScope})`;
+           l as materialized (select ${l.sql} from license l where l.id in (select a.license_id from a)${licenseScope})`,
+    complete: a.complete && l.complete,
+  };
+}
+
+/** Current assignments as read by `currentAssignmentsSql`, each with its license line preloaded (common/preload.ts). */
+export function heldAssignments(rows: readonly HeldRow[]): LicenseAssignment[] {
+  return rows.map((r) => preload(LicenseAssignment.from(r), 'license', r.license ? License.from(r.license) : null));
 }
 
 export function currentAssignmentsParams(ctx: RequestContext): unknown[] {
@@ -659,7 +680,7 @@ function currentAssignmentsLoader(ctx: RequestContext) {
     async (ids) => {
       const rows = await scopedRead<HeldRow>(
         ctx,
-        `with ${currentAssignmentsSql(ctx, '= any(?::uuid[])')}
+        `with ${currentAssignmentsSql(ctx, '= any(?::uuid[])').sql}
          select a.*, (select row_to_json(l) from l where l.id = a.license_id) as license
            from a order by a.category, a.id`,
         [pgArray(ids), ...currentAssignmentsParams(ctx)],

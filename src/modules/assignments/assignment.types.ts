@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { toGlobalId } from '../../common/global-id';
 import { Node } from '../../common/node';
+import type { ColumnMap } from '../../common/projection';
 import { Device, DeviceFilter } from '../devices/device.types';
 import { LicenseLevel, Tier } from '../entitlements/entitlement.enums';
 import { Entitlement } from '../entitlements/entitlement.types';
@@ -25,9 +26,31 @@ export interface AssignmentRow {
   released_by: string | null;
 }
 
-export const ASSIGNMENT_COLUMNS = `a.id, a.tenant_id, a.device_id, a.entitlement_id, a.category, a.license_id, a.billing_type,
-  a.status, to_json(a.assigned_at) #>> '{}' as assigned_at, a.assigned_by,
-  to_json(a.released_at) #>> '{}' as released_at, a.released_by`;
+/** The columns of an assignment, by the LicenseAssignment fields a query selects (common/projection.ts). */
+export const ASSIGNMENT_COLUMN_MAP: ColumnMap = (() => {
+  const assignedAt = "to_json(a.assigned_at) #>> '{}' as assigned_at";
+  const releasedAt = "to_json(a.released_at) #>> '{}' as released_at";
+  return {
+    // Order (category, id) and joins (device, license line).
+    key: ['a.id', 'a.tenant_id', 'a.device_id', 'a.category', 'a.license_id'],
+    fields: {
+      id: [],
+      device: [],
+      license: [],
+      category: [],
+      entitlement: ['a.entitlement_id'],
+      status: ['a.status'],
+      requestedBillingType: ['a.billing_type'],
+      assignedAt: [assignedAt],
+      assignedBy: ['a.assigned_by'],
+      releasedAt: [releasedAt],
+      releasedBy: ['a.released_by'],
+    },
+    all: ['a.id', 'a.tenant_id', 'a.device_id', 'a.entitlement_id', 'a.category', 'a.license_id', 'a.billing_type', 'a.status', assignedAt, 'a.assigned_by', releasedAt, 'a.released_by'],
+  };
+})();
+
+export const ASSIGNMENT_COLUMNS = ASSIGNMENT_COLUMN_MAP.all.join(', ');
 
 // simpleResolvers: see Device.
 @ObjectType({ implements: Node, description: 'A license (or default entitlement) held by a device.', simpleResolvers: true })

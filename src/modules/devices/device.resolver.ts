@@ -15,7 +15,7 @@ import {
   RegisterDevicesPayload,
 } from './device.types';
 import { COST, perDevice, perItem } from '../../common/cost';
-import { selectsPath } from '../../common/selection';
+import { selectedFields } from '../../common/selection';
 
 @Resolver(() => Device)
 export class DeviceResolver {
@@ -31,8 +31,7 @@ export class DeviceResolver {
     @Arg('after', () => String, { nullable: true }) after?: string,
     @Info() info?: GraphQLResolveInfo,
   ): Promise<DeviceConnection> {
-    const withAssignments = !!info && selectsPath(info, ['edges', 'node', 'assignments']);
-    return devices.listDevices(ctx, { tenantId, filter, first, after, withAssignments });
+    return devices.listDevices(ctx, { tenantId, filter, first, after, select: info && pageSelection(info) });
   }
 
   @Authorized(Roles.admins)
@@ -65,4 +64,15 @@ export class DeviceResolver {
   tenant(@Root() device: Device, @Ctx() ctx: RequestContext): Promise<Tenant> {
     return requireTenant(ctx, device.tenantId);
   }
+}
+
+/** The fields a `devices` query asks for of each device, and of its current assignments and their license lines. */
+function pageSelection(info: GraphQLResolveInfo): devices.DeviceSelection {
+  const node = ['edges', 'node'];
+  const device = selectedFields(info, node);
+  if (!device?.has('assignments')) return { device };
+  const assignment = selectedFields(info, [...node, 'assignments']);
+  // Lines are joined for their ids either way; their columns only when `license` is asked for.
+  const license = assignment?.has('license') ? selectedFields(info, [...node, 'assignments', 'license']) : new Set<string>();
+  return { device, assignments: { assignment, license } };
 }

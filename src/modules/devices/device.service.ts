@@ -1,6 +1,8 @@
 import type { RequestContext } from '../../common/context';
 import { loadById } from '../../common/loaders';
 import { parseIdArg } from '../../common/global-id';
+import { preload } from '../../common/preload';
+import { columnsFor, type ColumnMap } from '../../common/projection';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope, scopedRead } from '../../db/scope';
 import { bulkSql, pgArray, sql } from '../../db/sql';
@@ -11,8 +13,10 @@ import {
   currentAssignmentsSql,
   deviceTargets,
   lockDevices,
+  heldAssignments,
   primeCurrentAssignments,
   releaseInTransaction,
+  type HeldSelection,
   type HeldRow,
 } from '../assignments/assignment.service';
 import { recordAudit } from '../audit/audit.service';
@@ -44,9 +48,10 @@ interface DeviceRow {
   software_version: string;
   site_id: string | null;
   hsec_compatible: boolean;
-  created_at: Date;
-  updated_at: Date;
-  decommissioned_at: Date | null;
+  /** timestamptz arrives as PostgreSQL's text (MikroORM sets pg's parser so); fromRow makes Dates. */
+  created_at: string | Date;
+  updated_at: string | Date;
+  decommissioned_at: string | Date | null;
   decommissioned_by: string | null;
   inserted: boolean;
 }
@@ -98,34 +103,67 @@ export async function registerDevices(ctx: RequestContext, input: RegisterDevice
   };
 }
 
-const DEVICE_COLUMNS = `d.id, d.tenant_id, d.uuid, d.hostname, d.system_ip, d.model, d.kind, d.mode, d.software_version,
-  d.site_id, d.hsec_compatible, d.created_at, d.updated_at, d.decommissioned_at, d.decommissioned_by`;
+/** The columns of a page of devices, by the Device fields the query selects (common/projection.ts). */
+export const DEVICE_COLUMNS: ColumnMap = {
+  key: ['d.id', 'd.tenant_id', 'd.hostname'],
+  fields: {
+    id: [],
+    tenant: [],
+    hostname: [],
+    uuid: ['d.uuid'],
+    systemIp: ['d.system_ip'],
+    model: ['d.model'],
+    kind: ['d.kind'],
+    mode: ['d.mode'],
+    softwareVersion: ['d.software_version'],
+    siteId: ['d.site_id'],
+    hsecCompatible: ['d.hsec_compatible'],
+    state: ['d.decommissioned_at'],
+    decommissionedAt: ['d.decommissioned_at'],
+    decommissionedBy: ['d.decommissioned_by'],
+    createdAt: ['d.created_at'],
+    // Field resolvers (assignments module): they read the device's id and state.
+    assignments: [],
+    licenseHistory: [],
+    complianceStatus: ['d.decommissioned_at'],
+    complianceReasons: ['d.decommissioned_at'],
+  },
+  all: [
+    'd.id', 'd.tenant_id', 'd.uuid', 'd.hostname', 'd.system_ip', 'd.model', 'd.kind', 'd.mode', 'd.software_version',
+    'd.site_id', 'd.hsec_compatible', 'd.created_at', 'd.updated_at', 'd.decommissioned_at', 'd.decommissioned_by',
+  ],
+};
 
 /**
  * A keyset page of devices ordered by (hostname, id) and the total matching the filter, in one
- * statement (the count is an uncorrelated sub-select, evaluated once). With `withAssignments` (the
- * query asks for the devices' assignments) the same statement reads their current assignments and the
- * license lines those hold, and hands them to the assignment loader: a page of devices with their
- * licenses is one statement, one round trip.
+ * statement (the count is an uncorrelated sub-select, evaluated once). When the query asks for the
+ * devices' assignments, the same statement reads their current assignments and the license lines those
+ * hold, and the devices carry them (common/preload.ts): a page of devices with their licenses is one
+ * statement, one round trip, and no field resolver call per device. `select` names the fields the
+ * query asks for, and the statement reads only their columns (common/projection.ts); without it, every
+ * column and no assignments.
  */
 export async function listDevices(
   ctx: RequestContext,
-  args: { tenantId?: string | null; filter?: DeviceFilter | null; first?: number | null; after?: string | null; withAssignments?: boolean },
+  args: { tenantId?: string | null; filter?: DeviceFilter | null; first?: number | null; after?: string | null; select?: DeviceSelection },
 ): Promise<Connection<Device>> {
   const limit = pageSize(args.first);
   const after = decodeCursor(args.after, CURSOR);
   const tenantId = await resolveTenantScope(ctx, args.tenantId);
   const filter = deviceFilterSql(tenantId, args.filter);
   const keyset = after ? ' and (d.hostname, d.id) > (?, ?::uuid)' : '';
-  const page = `select ${DEVICE_COLUMNS}, (select count(*)::int from device d where ${filter.where}) as total_count
+  const columns = columnsFor(DEVICE_COLUMNS, args.select?.device);
+  const page = `select ${columns.sql}, (select count(*)::int from device d where ${filter.where}) as total_count
        from device d where ${filter.where}${keyset} order by d.hostname, d.id limit ?`;
   const pageParams = [...filter.params, ...filter.params, ...(after ? [String(after[0]), String(after[1])] : []), limit + 1];
+  // Columns the query did not ask for are absent from a projected row; nothing reads them.
   type PageRow = Omit<DeviceRow, 'inserted'> & { total_count: number; current_assignments?: HeldRow[] };
-  const rows = args.withAssignments
+  const held = args.select?.assignments && currentAssignmentsSql(ctx, 'in (select p.id from page p)', args.select.assignments);
+  const rows = held
     ? await scopedRead<PageRow>(
         ctx,
         `with page as materialized (${page}),
-         ${currentAssignmentsSql(ctx, 'in (select p.id from page p)')}
+         ${held.sql}
          select p.*, coalesce((select json_agg(x order by x.category, x.id) from (
                   select a.*, (select row_to_json(l) from l where l.id = a.license_id) as license from a where a.device_id = p.id) x), '[]')
                   as current_assignments
@@ -138,9 +176,20 @@ export async function listDevices(
     rows[0]?.total_count ??
     (after ? (await scopedRead<{ n: number }>(ctx, `select count(*)::int as n from device d where ${filter.where}`, filter.params))[0].n : 0);
   return toConnection(rows, limit, totalCount, CURSOR, (r) => [r.hostname, r.id], (r) => {
-    if (r.current_assignments) primeCurrentAssignments(ctx, r.id, r.current_assignments);
-    return Device.from(fromRow({ ...r, inserted: false }));
+    const device = Device.from(fromRow(r));
+    if (r.current_assignments) {
+      preload(device, 'assignments', heldAssignments(r.current_assignments));
+      // Complete rows may serve the rest of the request too (another field asking for the same device's assignments).
+      if (held?.complete) primeCurrentAssignments(ctx, r.id, r.current_assignments);
+    }
+    return device;
   });
+}
+
+/** What a query selects of a page of devices: Device fields, and of their current assignments (absent: not asked for). */
+export interface DeviceSelection {
+  device?: ReadonlySet<string>;
+  assignments?: HeldSelection;
 }
 
 const LOADER = Symbol('device-loader');
@@ -162,7 +211,12 @@ export async function findDevice(ctx: RequestContext, idArg: string): Promise<De
   return loadDevice(ctx, parseIdArg(idArg, 'Device', 'id'));
 }
 
-function fromRow(r: DeviceRow): DeviceEntity {
+/** A timestamp column as a Date (absent from a projected row: left absent). */
+function asDate(value: string | Date): Date {
+  return typeof value === 'string' ? new Date(value) : value;
+}
+
+function fromRow(r: Omit<DeviceRow, 'inserted'>): DeviceEntity {
   return {
     id: r.id,
     tenantId: r.tenant_id,
@@ -175,9 +229,9 @@ function fromRow(r: DeviceRow): DeviceEntity {
     softwareVersion: r.software_version,
     siteId: r.site_id,
     hsecCompatible: r.hsec_compatible,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    decommissionedAt: r.decommissioned_at,
+    createdAt: asDate(r.created_at),
+    updatedAt: asDate(r.updated_at),
+    decommissionedAt: r.decommissioned_at === null ? null : asDate(r.decommissioned_at),
     decommissionedBy: r.decommissioned_by,
   };
 }
@@ -215,7 +269,7 @@ export async function decommissionDevices(ctx: RequestContext, input: Decommissi
         await evaluateAlerts(ctx, em, tenantId);
       }
       const rows = deviceIds.length
-        ? await sql<Omit<DeviceRow, 'inserted'>>(em, `select ${DEVICE_COLUMNS} from device d where d.tenant_id = ? and d.id = any(?::uuid[])`, [
+        ? await sql<Omit<DeviceRow, 'inserted'>>(em, `select ${DEVICE_COLUMNS.all.join(', ')} from device d where d.tenant_id = ? and d.id = any(?::uuid[])`, [
             tenantId,
             pgArray(deviceIds),
           ])
@@ -231,7 +285,7 @@ export async function decommissionDevices(ctx: RequestContext, input: Decommissi
   ctx.log.info({ tenantId, decommissioned: result.decommissioned, replayed }, 'devices decommissioned');
   return {
     // A replay reads the stored JSON, where timestamps are strings.
-    devices: result.rows.map((r) => Device.from(fromRow({ ...r, ...timestamps(r), inserted: false }))),
+    devices: result.rows.map((r) => Device.from(fromRow(r))),
     decommissioned: result.decommissioned,
     alreadyDecommissioned: result.rows.length - result.decommissioned,
     releasedAssignments: result.releasedAssignments,
@@ -239,10 +293,3 @@ export async function decommissionDevices(ctx: RequestContext, input: Decommissi
   };
 }
 
-function timestamps(r: Pick<DeviceRow, 'created_at' | 'updated_at' | 'decommissioned_at'>): Pick<DeviceRow, 'created_at' | 'updated_at' | 'decommissioned_at'> {
-  return {
-    created_at: new Date(r.created_at),
-    updated_at: new Date(r.updated_at),
-    decommissioned_at: r.decommissioned_at === null ? null : new Date(r.decommissioned_at),
-  };
-}

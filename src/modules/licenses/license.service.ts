@@ -2,6 +2,7 @@ import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../common/context';
 import { byIdLoader } from '../../common/loaders';
+import type { ColumnMap } from '../../common/projection';
 import { badInput, InvariantError, notFound } from '../../common/errors';
 import { withIdempotency } from '../../common/idempotency';
 import { reconcileInTransaction, unbindFromRemovedLines } from '../assignments/assignment.service';
@@ -30,16 +31,48 @@ export const MAX_LICENSES_PER_CALL = 1000;
 const SUBSCRIPTION_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
 const LOADER = Symbol('license-loader');
 
-/** Every license read goes through this select: inUse is derived from current assignments, never stored. */
-export const LICENSE_SELECT = `
-  select l.id, l.tenant_id, l.virtual_account_id, l.entitlement_id, l.billing_type, l.billing_model,
-         l.subscription_id, l.license_type, l.quantity, l.start_date::text as start_date,
-         l.end_date::text as end_date, l.source,
-         (select count(*)::int from assignment a
-           where a.tenant_id = l.tenant_id and a.license_id = l.id and a.released_at is null) as in_use,
-         l.end_date < app_now()::date as expired,
-         to_json(l.removed_at) #>> '{}' as removed_at
-    from license l`;
+/**
+ * The columns of a license line, by the License fields a query selects (common/projection.ts).
+ * inUse is the line's counter (`license_line_use`, migration 20261205000000DashboardCounters): written
+ * by the assignment table's statement triggers in the same transaction as every change, so it is exact
+ * after each statement, and reading it is one row where counting was one index entry per holder.
+ */
+export const LICENSE_COLUMNS: ColumnMap = (() => {
+  const inUse = 'coalesce((select u.in_use from license_line_use u where u.tenant_id = l.tenant_id and u.license_id = l.id), 0) as in_use';
+  const startDate = 'l.start_date::text as start_date';
+  const endDate = 'l.end_date::text as end_date';
+  const expired = 'l.end_date < app_now()::date as expired';
+  const removedAt = "to_json(l.removed_at) #>> '{}' as removed_at";
+  return {
+    key: ['l.id', 'l.tenant_id'],
+    fields: {
+      id: [],
+      tenant: [],
+      virtualAccount: ['l.virtual_account_id'],
+      entitlement: ['l.entitlement_id'],
+      billingType: ['l.billing_type'],
+      billingModel: ['l.billing_model'],
+      subscriptionId: ['l.subscription_id'],
+      licenseType: ['l.license_type'],
+      quantity: ['l.quantity'],
+      inUse: [inUse],
+      available: ['l.billing_type', 'l.quantity', inUse],
+      startDate: [startDate],
+      endDate: [endDate],
+      expired: [expired],
+      source: ['l.source'],
+      overAllocated: ['l.billing_type', 'l.quantity', inUse],
+      removedAt: [removedAt],
+    },
+    all: [
+      'l.id', 'l.tenant_id', 'l.virtual_account_id', 'l.entitlement_id', 'l.billing_type', 'l.billing_model',
+      'l.subscription_id', 'l.license_type', 'l.quantity', startDate, endDate, 'l.source', inUse, expired, removedAt,
+    ],
+  };
+})();
+
+/** Every license read goes through this select (every column; `LICENSE_COLUMNS` projects it). */
+export const LICENSE_SELECT = `select ${LICENSE_COLUMNS.all.join(', ')} from license l`;
 
 interface LineFields {
   billingType: BillingType;
