@@ -76,6 +76,9 @@ const envSchema = z.object({
   SYNC_TICK_CRON: z.string().default('*/5 * * * *'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  // How far V8 lets the old generation grow past what the last full collection kept before collecting
+  // again (V8's --heap-growing-percent); 0 leaves it to V8, which lets a busy server's heap grow up to 4x.
+  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(60),
   // A licenseAlerts subscriber with more distinct alerts waiting than this, or that has not read for
   // ALERT_SUBSCRIBER_STALL_MS while alerts wait, is closed with 1013 (resubscribe and re-read).
   ALERT_SUBSCRIBER_MAX_PENDING: z.coerce.number().int().min(1).max(1_000_000).default(1000),
@@ -165,6 +168,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Worker processes sharing the port (WEB_CONCURRENCY, node:cluster); 1 runs the server in this process. */
   webConcurrency: number;
+  /** V8's --heap-growing-percent for this process (and its workers); 0: V8's own heuristics. */
+  heapGrowingPercent: number;
   /** 32-byte key for secrets at rest (base64 or hex). Unset in development: generated under dataDir. */
   secretsKey?: Buffer;
   schedulerEnabled: boolean;
@@ -329,6 +334,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     inflightBodyBytes: { instance: env.MAX_INFLIGHT_BODY_BYTES, perSubject: env.MAX_INFLIGHT_BODY_BYTES_PER_SUBJECT },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     webConcurrency: env.WEB_CONCURRENCY,
+    heapGrowingPercent: env.HEAP_GROWING_PERCENT,
     secretsKey,
     schedulerEnabled: env.SCHEDULER_ENABLED === 'true',
     graphiql: env.GRAPHIQL === undefined ? !isProduction : env.GRAPHIQL === 'true',

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
+import v8 from 'node:v8';
 import { runPrimary } from './cluster';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase, type Database } from './db/database';
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Before start-up allocates: V8 reads it at each full collection (README, Memory).
+  if (config.heapGrowingPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
   const root = createLogger(config.logLevel, { pretty: config.env === 'development' && process.stdout.isTTY === true });
   // WEB_CONCURRENCY > 1: this process is the primary of a cluster and each worker runs what follows.
   if (config.webConcurrency > 1 && cluster.isPrimary) return runPrimary(config, root);
