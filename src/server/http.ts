@@ -274,7 +274,10 @@ async function executeGraphQL(deps: HttpDeps, req: Req, res: ServerResponse, vie
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
-    res.end(response.body.string);
+    // Encoded once, with its length: one write of headers and body, no chunked framing.
+    const encoded = Buffer.from(response.body.string, 'utf8');
+    res.setHeader('content-length', encoded.length);
+    res.end(encoded);
     return;
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);

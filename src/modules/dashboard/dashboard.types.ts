@@ -5,7 +5,8 @@ import { Entitlement } from '../entitlements/entitlement.types';
 import { BillingType } from '../licenses/license.enums';
 import { Tenant } from '../tenants/tenant.types';
 
-@ObjectType({ description: 'Purchased and used licenses of one entitlement and billing type (lines whose term has not ended).' })
+// simpleResolvers: see Device (a provider's dashboard answers 5,000 of these per request).
+@ObjectType({ description: 'Purchased and used licenses of one entitlement and billing type (lines whose term has not ended).', simpleResolvers: true })
 export class EntitlementUsage {
   @Field(() => Entitlement)
   entitlement!: Entitlement;
@@ -28,7 +29,8 @@ export class EntitlementUsage {
   entitlementId!: string;
 }
 
-@ObjectType()
+// simpleResolvers: see Device (a provider's dashboard answers 5,000 of these per request).
+@ObjectType({ simpleResolvers: true })
 export class ComplianceReasonCount {
   @Field(() => ComplianceReason)
   reason!: ComplianceReason;
@@ -37,7 +39,8 @@ export class ComplianceReasonCount {
   devices!: number;
 }
 
-@ObjectType()
+// simpleResolvers: see Device (a provider's dashboard answers 5,000 of these per request).
+@ObjectType({ simpleResolvers: true })
 export class ComplianceSummary {
   @Field(() => Int)
   compliant!: number;
@@ -49,7 +52,8 @@ export class ComplianceSummary {
   reasons!: ComplianceReasonCount[];
 }
 
-@ObjectType()
+// simpleResolvers: see Device (a provider's dashboard answers 5,000 of these per request).
+@ObjectType({ simpleResolvers: true })
 export class DeviceLicenseSummary {
   @Field(() => Int)
   total!: number;
@@ -64,7 +68,8 @@ export class DeviceLicenseSummary {
   pendingReconciliation!: number;
 }
 
-@ObjectType()
+// simpleResolvers: see Device (a provider's dashboard answers 5,000 of these per request).
+@ObjectType({ simpleResolvers: true })
 export class LicenseExpirySummary {
   @Field(() => Int, { description: 'Lines whose term ends within 30 days (not yet ended).' })
   within30Days!: number;
@@ -76,7 +81,8 @@ export class LicenseExpirySummary {
   expired!: number;
 }
 
-@ObjectType({ description: 'Licenses, devices and compliance of one tenant, or of all tenants for a provider.' })
+// simpleResolvers: see Device (a provider's dashboard answers 5,000 of these per request).
+@ObjectType({ description: 'Licenses, devices and compliance of one tenant, or of all tenants for a provider.', simpleResolvers: true })
 export class LicenseDashboard {
   @Field(() => Tenant, { nullable: true, description: 'Null for the provider-wide view.' })
   tenant!: Tenant | null;
