@@ -143,8 +143,8 @@ describe('GRAPHIQL', () => {
 });
 
 describe('HEAP_GROWING_PERCENT', () => {
-  it('defaults to 60, takes 0 (V8 decides) and refuses what is not a whole percent, naming the variable', () => {
-    expect(loadConfig(base).heapGrowingPercent).toBe(60);
+  it('defaults to 80, takes 0 (V8 decides) and refuses what is not a whole percent, naming the variable', () => {
+    expect(loadConfig(base).heapGrowingPercent).toBe(80);
     expect(loadConfig({ ...base, HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
     expect(loadConfig({ ...base, HEAP_GROWING_PERCENT: '150' }).heapGrowingPercent).toBe(150);
     for (const bad of ['-5', 'half', '12.5', '5000']) expect(() => loadConfig({ ...base, HEAP_GROWING_PERCENT: bad })).toThrow(/HEAP_GROWING_PERCENT/);

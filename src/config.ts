@@ -78,7 +78,7 @@ const envSchema = z.object({
   WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   // How far V8 lets the old generation grow past what the last full collection kept before collecting
   // again (V8's --heap-growing-percent); 0 leaves it to V8, which lets a busy server's heap grow up to 4x.
-  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(60),
+  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(80),
   // A licenseAlerts subscriber with more distinct alerts waiting than this, or that has not read for
   // ALERT_SUBSCRIBER_STALL_MS while alerts wait, is closed with 1013 (resubscribe and re-read).
   ALERT_SUBSCRIBER_MAX_PENDING: z.coerce.number().int().min(1).max(1_000_000).default(1000),
