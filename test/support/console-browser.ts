@@ -43,14 +43,34 @@ function whyNot(node: { any: { message: string }[]; all: { message: string }[]; 
   return check ? ` [${check.message}]` : '';
 }
 
+/**
+ * Waits until no finite CSS transition or animation is running: a notification fading in has, for a
+ * moment, the contrast of its opacity, and axe measured that (2.75:1 for a title mid-fade) instead of
+ * the page a person reads. Endless ones (a loader) are not waited for.
+ */
+async function settled(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      // Runs in the page; these tests are compiled without the DOM's types.
+      type Running = { playState: string; effect: { getTiming(): { iterations?: number } } | null };
+      const doc = (globalThis as unknown as { document: { getAnimations(): Running[] } }).document;
+      return doc.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity);
+    },
+    undefined,
+    { timeout: 5_000 },
+  );
+}
+
 /** Checks the page with axe and screenshots it at 1280 px and 390 px wide. */
 export async function checkPage(page: Page, name: string): Promise<string[]> {
   await page.waitForLoadState('networkidle');
+  await settled(page);
   const violations = await seriousViolations(page);
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-1280.png`) });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(150);
+  await settled(page);
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-390.png`) });
   const narrow = await seriousViolations(page);
   await page.setViewportSize({ width: 1280, height: 900 });
