@@ -23,10 +23,7 @@ export function preload<T extends object>(target: T, field: string, value: unkno
  * a field resolver with @Authorized or middleware: skipping those would skip a check, not just work.
  */
 export function servePreloaded(schema: GraphQLSchema, typeName: string, fieldName: string): void {
-  const guarded = getMetadataStorage().fieldResolvers.some(
-    (r) => r.getObjectType?.().name === typeName && r.schemaName === fieldName && (r.roles !== undefined || (r.middlewares?.length ?? 0) > 0),
-  );
-  if (guarded) throw new InvariantError(`${typeName}.${fieldName} has @Authorized or middleware: its value cannot be served preloaded`);
+  if (guardedField(typeName, fieldName)) throw new InvariantError(`${typeName}.${fieldName} has @Authorized or middleware: its value cannot be served preloaded`);
   const field = assertObjectType(schema.getType(typeName)).getFields()[fieldName];
   if (!field) throw new InvariantError(`${typeName} has no field ${fieldName}`);
   const resolve: GraphQLFieldResolver<unknown, unknown> | undefined = field.resolve;
@@ -35,4 +32,17 @@ export function servePreloaded(schema: GraphQLSchema, typeName: string, fieldNam
     if (preloaded && Object.hasOwn(preloaded, fieldName)) return preloaded[fieldName];
     return resolve ? resolve(source, args, context, info) : (source as Record<string, unknown>)[fieldName];
   };
+}
+
+/** Whether type-graphql puts @Authorized or middleware on this field: as a query, mutation, field resolver or object type field. */
+function guardedField(typeName: string, fieldName: string): boolean {
+  const storage = getMetadataStorage();
+  const guarded = (m: { roles?: unknown[]; middlewares?: unknown[] }): boolean => m.roles !== undefined || (m.middlewares?.length ?? 0) > 0;
+  const operations = { Query: storage.queries, Mutation: storage.mutations, Subscription: storage.subscriptions }[typeName] ?? [];
+  const typeNames = new Map(storage.objectTypes.map((t) => [t.target, t.name]));
+  return (
+    operations.some((r) => r.schemaName === fieldName && guarded(r)) ||
+    storage.fieldResolvers.some((r) => r.getObjectType?.().name === typeName && r.schemaName === fieldName && guarded(r)) ||
+    storage.fields.some((f) => (typeNames.get(f.target) ?? f.target.name) === typeName && f.name === fieldName && guarded(f))
+  );
 }
