@@ -77,7 +77,7 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   // How far V8 lets the old generation grow past what the last full collection kept before collecting
-  // again (V8's --heap-growing-percent); 0 leaves it to V8, which lets a busy server's heap grow up to 4x.
+  // again (V8's --heap-growing-percent); 0 leaves it to V8's heuristics (README, Performance: measured).
   HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(80),
   // A licenseAlerts subscriber with more distinct alerts waiting than this, or that has not read for
   // ALERT_SUBSCRIBER_STALL_MS while alerts wait, is closed with 1013 (resubscribe and re-read).

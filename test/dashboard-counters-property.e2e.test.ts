@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { startSimulator, type SimulatorHandle } from '../src/ssm-simulator/server';
 import type { LicenseLine } from '../src/ssm/files/formats';
-import { addDevices, addLines, createAccountTenant, createTrialTenant, dnaTag, gqlData, HSEC_TAG, type AccountTenant } from './support/assignment-fixtures';
+import { addDevices, addLines, createAccountTenant, createTrialTenant, dnaTag, gqlData, HSEC_TAG, retireAndRegisterAgain, type AccountTenant } from './support/assignment-fixtures';
 import { deviceInput, registerDevices } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/harness';
 import { base64, exportSummary, trustKeys, UPLOAD_SUMMARY } from './support/offline-fixtures';
@@ -104,16 +104,7 @@ class Decommission implements fc.AsyncCommand<object, Real> {
   constructor(readonly devices: number[]) {}
   check = (): boolean => true;
   async run(_m: object, real: Real): Promise<void> {
-    await gqlData(
-      real.server,
-      'mutation($input: DecommissionDevicesInput!) { decommissionDevices(input: $input) { decommissioned } }',
-      { input: { deviceIds: this.devices.map((d) => real.deviceIds[d]) } },
-      real.tenant.admin,
-    );
-    const again = await registerDevices(real.server, real.tenant.admin, this.devices.map((d) => deviceInput(d + 1, { hsecCompatible: true })));
-    this.devices.forEach((d, i) => {
-      real.deviceIds[d] = again[i].id;
-    });
+    await retireAndRegisterAgain(real.server, real.tenant, real.deviceIds, this.devices);
   }
   toString = (): string => `decommission(${this.devices})`;
 }

@@ -10,6 +10,7 @@ import {
   createAccountTenant,
   createTrialTenant,
   dnaTag,
+  globalId,
   gqlData,
   HSEC_TAG,
   type AccountTenant,
@@ -160,6 +161,29 @@ describe('a page of devices reads the columns of the fields asked for', () => {
     );
     expect(both.node.assignments).toEqual(device.assignments);
     expect(both.node.assignments.length).toBeGreaterThan(0);
+  });
+
+  it('reads only the asking tenant, projected or not, and refuses another tenant by id', async () => {
+    const PROJECTED = pageQuery('id assignments { id license { id } }');
+    const idsOf = (p: Page): { devices: string[]; lines: string[] } => ({
+      devices: p.devices.edges.map((e) => e.node.id),
+      lines: [...new Set(p.devices.edges.flatMap((e) => (e.node.assignments ?? []).flatMap((a) => (a.license ? [a.license.id] : []))))],
+    });
+    for (const [who, token] of [
+      [tenant, tenant.operator],
+      [trial, trial.operator],
+    ] as const) {
+      const stored = await server.sql<{ id: string }>('select id from device where tenant_id = $1 and decommissioned_at is null', [who.uuid]);
+      const lines = await server.sql<{ id: string }>('select id from license where tenant_id = $1', [who.uuid]);
+      for (const query of [PROJECTED, FULL]) {
+        const seen = idsOf(await gqlData<Page>(server, query, {}, token));
+        expect(seen.devices.sort()).toEqual(stored.map((d) => globalId('Device', d.id)).sort());
+        for (const line of seen.lines) expect(lines.map((l) => globalId('License', l.id))).toContain(line);
+      }
+    }
+    const refused = await server.graphql(PROJECTED, { tenantId: tenant.id }, trial.operator);
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(refused.body.data?.devices ?? null).toBeNull();
   });
 
   it('names every field of the three types in its column map, so none of them reads every column by default', () => {

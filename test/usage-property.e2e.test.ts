@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { addDevices, addLines, assign, createAccountTenant, dnaTag, gqlData, HSEC_TAG, type AccountTenant } from './support/assignment-fixtures';
+import { addDevices, addLines, assign, createAccountTenant, dnaTag, gqlData, HSEC_TAG, retireAndRegisterAgain, type AccountTenant } from './support/assignment-fixtures';
 import { deviceInput, registerDevices } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/harness';
 import { DAY_MS, licenseUsage, type Granularity, type UsageRowView } from './support/usage-fixtures';
@@ -112,16 +112,7 @@ class Decommission implements fc.AsyncCommand<Model, Real> {
   check = (): boolean => true;
   async run(model: Model, real: Real): Promise<void> {
     for (const d of this.devices) for (const c of ['DNA', 'HSEC']) close(model, `${d}:${c}`);
-    await gqlData(
-      real.server,
-      'mutation($input: DecommissionDevicesInput!) { decommissionDevices(input: $input) { decommissioned } }',
-      { input: { deviceIds: this.devices.map((d) => real.deviceIds[d]) } },
-      real.tenant.admin,
-    );
-    const again = await registerDevices(real.server, real.tenant.admin, this.devices.map((d) => deviceInput(d + 1, { hsecCompatible: true })));
-    this.devices.forEach((d, i) => {
-      real.deviceIds[d] = again[i].id;
-    });
+    await retireAndRegisterAgain(real.server, real.tenant, real.deviceIds, this.devices);
   }
   toString = (): string => `decommission(${this.devices})`;
 }

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { memoize, type RequestContext } from './context';
+import { groupBy } from './group-by';
 
 /**
  * Per-request batching: every `load` of one tick becomes one statement (`fetch` of all ids), and a
@@ -61,13 +62,7 @@ export function groupLoader<R, T>(
     key,
     () =>
       new DataLoader<string, T[]>(async (ids) => {
-        const groups = new Map<string, T[]>();
-        for (const row of await fetch(ids)) {
-          const g = groupOf(row);
-          const group = groups.get(g);
-          if (group) group.push(toNode(row));
-          else groups.set(g, [toNode(row)]);
-        }
+        const groups = groupBy(await fetch(ids), groupOf, toNode);
         return ids.map((i) => groups.get(i) ?? []);
       }),
   );

@@ -53,3 +53,24 @@ export function columnsFor(map: ColumnMap, selected: ReadonlySet<string> | undef
   if (byKey.size < 1000) byKey.set(cacheKey, result);
   return result;
 }
+
+/**
+ * How many distinct projections one statement may take. Each distinct statement text is prepared on
+ * every pooled connection it runs on (db/scope.ts), so a client cycling through field combinations
+ * must not grow them without bound: past the budget, a combination not seen before reads every column
+ * (the same answer, only without the saving).
+ */
+export class ProjectionBudget {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  /** Whether this combination of projections (each a statement part's columns) may be used as it is. */
+  admit(...parts: readonly { sql: string }[]): boolean {
+    const key = parts.map((p) => p.sql).join('\u0000');
+    if (this.seen.has(key)) return true;
+    if (this.seen.size >= this.max) return false;
+    this.seen.add(key);
+    return true;
+  }
+}

@@ -6,16 +6,7 @@ import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql';
  * caller reads one count). Conservative: a field under @skip/@include counts as selected.
  */
 export function selectsField(info: GraphQLResolveInfo, field: string): boolean {
-  const visit = (set: SelectionSetNode | undefined, seen: Set<string>): boolean =>
-    !!set &&
-    set.selections.some((s) => {
-      if (s.kind === 'Field') return s.name.value === field;
-      if (s.kind === 'InlineFragment') return visit(s.selectionSet, seen);
-      if (seen.has(s.name.value)) return false;
-      seen.add(s.name.value);
-      return visit(info.fragments[s.name.value]?.selectionSet, seen);
-    });
-  return info.fieldNodes.some((node) => visit(node.selectionSet, new Set()));
+  return selectedFields(info, [])?.has(field) ?? false;
 }
 
 /**
@@ -23,18 +14,7 @@ export function selectsField(info: GraphQLResolveInfo, field: string): boolean {
  * `tenants { entitlements }`), through fragments too; as conservative as selectsField.
  */
 export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): boolean {
-  const visit = (set: SelectionSetNode | undefined, depth: number, seen: Set<string>): boolean =>
-    !!set &&
-    set.selections.some((s) => {
-      if (s.kind === 'Field') return s.name.value === path[depth] && (depth === path.length - 1 || visit(s.selectionSet, depth + 1, seen));
-      if (s.kind === 'InlineFragment') return visit(s.selectionSet, depth, seen);
-      // the same fragment may be spread at several depths (`...F tenants { ...F }`): seen per depth
-      const key = `${depth}:${s.name.value}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return visit(info.fragments[s.name.value]?.selectionSet, depth, seen);
-    });
-  return info.fieldNodes.some((node) => visit(node.selectionSet, 0, new Set()));
+  return selectedFields(info, path.slice(0, -1))?.has(path[path.length - 1]) ?? false;
 }
 
 /**

@@ -12,11 +12,10 @@ import { tenantIsActive } from '../modules/tenants/tenant.service';
 export const TICK_QUEUE = 'license-sync-tick';
 export const SYNC_QUEUE = 'license-sync';
 export const ALERTS_QUEUE = 'alerts-evaluate';
-const QUEUES = [TICK_QUEUE, SYNC_QUEUE, ALERTS_QUEUE] as const;
-const QUEUE_OPTIONS: [string, PgBoss.Queue][] = [
-  [TICK_QUEUE, { name: TICK_QUEUE, policy: 'singleton' }],
-  [SYNC_QUEUE, { name: SYNC_QUEUE, policy: 'stately', retryLimit: 0 }],
-  [ALERTS_QUEUE, { name: ALERTS_QUEUE, policy: 'singleton' }],
+const QUEUES: PgBoss.Queue[] = [
+  { name: TICK_QUEUE, policy: 'singleton' },
+  { name: SYNC_QUEUE, policy: 'stately', retryLimit: 0 },
+  { name: ALERTS_QUEUE, policy: 'singleton' },
 ];
 /** Any fixed 64-bit number, other than the migrations' (db/migrate.ts). */
 const QUEUE_SETUP_LOCK_KEY = 7_240_113_002;
@@ -55,7 +54,7 @@ export async function startScheduler(opts: {
   // WEB_CONCURRENCY starting together did: one exited at start-up): one process at a time, and only
   // the queues that are missing.
   await withAdvisoryLock(db.ownerUrl, QUEUE_SETUP_LOCK_KEY, async () => {
-    for (const [name, options] of QUEUE_OPTIONS) if (!(await boss.getQueue(name))) await boss.createQueue(name, options);
+    for (const queue of QUEUES) if (!(await boss.getQueue(queue.name))) await boss.createQueue(queue.name, queue);
   });
 
   const systemContext = (): RequestContext => providerScope({ subject: SYSTEM_SUBJECT, root: db.orm.em, runtime, log });
@@ -104,7 +103,7 @@ export async function startScheduler(opts: {
     evaluateAlerts: evaluateAll,
     async queueSizes() {
       const sizes: Record<string, number> = {};
-      for (const queue of QUEUES) sizes[queue] = await boss.getQueueSize(queue);
+      for (const { name } of QUEUES) sizes[name] = await boss.getQueueSize(name);
       return sizes;
     },
     async stop() {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 /**
- * /metrics of a cluster (WEB_CONCURRENCY > 1, server/cluster.ts): whichever worker a scrape reaches
+ * /metrics of a cluster (WEB_CONCURRENCY > 1, src/cluster.ts): whichever worker a scrape reaches
  * asks the primary, which collects every worker's metrics over IPC and aggregates them with
  * prom-client's AggregatorRegistry (counters and histograms summed; figures read from the database
  * declared `aggregator: 'max'`, since every worker reads the same value). A scrape therefore sees the

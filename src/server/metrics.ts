@@ -6,6 +6,9 @@ import { clusterMetrics } from './cluster-metrics';
 import type { MetricsConfig } from '../config';
 import type { Logger } from '../logger';
 
+/** How a cluster's /metrics adds up a figure read from the database: every worker reads the same value (src/cluster.ts), so it is taken once. */
+const FROM_DATABASE = 'max' as const;
+
 export const METRICS_PATH = '/metrics';
 /** Distinct operation names labelled as such; any further name is counted as `other`. */
 const MAX_OPERATION_NAMES = 100;
@@ -90,8 +93,7 @@ export class ServerMetrics {
       help: 'Unresolved alerts of all tenants, by kind',
       labelNames: ['kind'],
       registers: [this.registry],
-      // From the database: every worker of a cluster reads the same value (server/cluster.ts).
-      aggregator: 'max',
+      aggregator: FROM_DATABASE,
       collect: this.fromSource('activeAlerts', function (rows) {
         for (const r of rows) this.set({ kind: r.kind }, r.n);
       }),
@@ -103,8 +105,7 @@ export class ServerMetrics {
       help: 'Finished license sync runs of all tenants, by mode and status (from the database)',
       labelNames: ['mode', 'status'],
       registers: [this.registry],
-      // From the database: every worker of a cluster reads the same value (server/cluster.ts).
-      aggregator: 'max',
+      aggregator: FROM_DATABASE,
       collect: this.fromSource('syncRuns', function (rows) {
         for (const r of rows) if (r.status !== 'RUNNING') this.inc({ mode: r.mode, status: r.status }, r.n);
       }),
@@ -114,8 +115,7 @@ export class ServerMetrics {
       help: 'License sync runs in progress, by mode (from the database)',
       labelNames: ['mode'],
       registers: [this.registry],
-      // From the database: every worker of a cluster reads the same value (server/cluster.ts).
-      aggregator: 'max',
+      aggregator: FROM_DATABASE,
       collect: this.fromSource('syncRuns', function (rows) {
         for (const r of rows) if (r.status === 'RUNNING') this.set({ mode: r.mode }, r.n);
       }),
@@ -125,8 +125,7 @@ export class ServerMetrics {
       help: 'Scheduled jobs waiting to be picked up, by pg-boss queue',
       labelNames: ['queue'],
       registers: [this.registry],
-      // From the database: every worker of a cluster reads the same value (server/cluster.ts).
-      aggregator: 'max',
+      aggregator: FROM_DATABASE,
       collect: this.fromSource('jobBacklog', function (sizes) {
         for (const [queue, n] of Object.entries(sizes)) this.set({ queue }, n);
       }),
@@ -158,7 +157,7 @@ export class ServerMetrics {
 
   /**
    * The exposition text: this instance's metrics and the process's; in a worker of a cluster
-   * (WEB_CONCURRENCY), those of every worker, aggregated by the primary (server/cluster.ts).
+   * (WEB_CONCURRENCY), those of every worker, aggregated by the primary (server/cluster-metrics.ts).
    */
   async render(): Promise<{ contentType: string; body: string }> {
     const whole = await clusterMetrics();

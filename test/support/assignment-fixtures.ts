@@ -168,6 +168,23 @@ export async function addDevices(
   return devices.map((d) => d.id);
 }
 
+/**
+ * Retires the devices in these slots and registers their uuids again at once: each slot is then a new
+ * device holding nothing (`deviceIds` is updated in place).
+ */
+export async function retireAndRegisterAgain(server: TestServer, tenant: AccountTenant, deviceIds: string[], slots: number[]): Promise<void> {
+  await gqlData(
+    server,
+    'mutation($input: DecommissionDevicesInput!) { decommissionDevices(input: $input) { decommissioned } }',
+    { input: { deviceIds: slots.map((d) => deviceIds[d]) } },
+    tenant.admin,
+  );
+  const again = await registerDevices(server, tenant.admin, slots.map((d) => deviceInput(d + 1, { hsecCompatible: true })));
+  slots.forEach((d, i) => {
+    deviceIds[d] = again[i].id;
+  });
+}
+
 export const ASSIGN = `mutation($input: AssignLicensesInput!) {
   assignLicenses(input: $input) {
     assigned replaced unchanged pending replayed

@@ -651,7 +651,7 @@ export interface HeldSelection {
  * those of `deviceIds`, then `currentAssignmentsParams(ctx)`.
  */
 export function currentAssignmentsSql(ctx: RequestContext, deviceIds: string, select: HeldSelection = {}): { sql: string; complete: boolean } {
-  const scope = ctx.viewer.tenantId ? ' and a.tenant_id = ?' : '';
+  const [scope] = scoped(ctx);
   const licenseScope = ctx.viewer.tenantId ? ' and l.tenant_id = ?' : '';
   const a = columnsFor(ASSIGNMENT_COLUMN_MAP, select.assignment);
   const l = columnsFor(LICENSE_COLUMNS, select.license);
@@ -664,17 +664,29 @@ export function currentAssignmentsSql(ctx: RequestContext, deviceIds: string, se
   };
 }
 
-/** Current assignments as read by `currentAssignmentsSql`, each with its license line preloaded (common/preload.ts). */
-export function heldAssignments(rows: readonly HeldRow[]): LicenseAssignment[] {
-  return rows.map((r) => preload(LicenseAssignment.from(r), 'license', r.license ? License.from(r.license) : null));
+export function currentAssignmentsParams(ctx: RequestContext): unknown[] {
+  const [, params] = scoped(ctx);
+  return [...params, ...params];
 }
 
-export function currentAssignmentsParams(ctx: RequestContext): unknown[] {
-  return ctx.viewer.tenantId ? [ctx.viewer.tenantId, ctx.viewer.tenantId] : [];
+/**
+ * Current assignments as read by `currentAssignmentsSql`, each with its license line preloaded
+ * (common/preload.ts). `lines` keeps one License per line across calls: the devices of a page hold a
+ * handful of lines between them.
+ */
+export function heldAssignments(rows: readonly HeldRow[], lines: Map<string, License> = new Map()): LicenseAssignment[] {
+  return rows.map((r) => {
+    let line: License | null = null;
+    if (r.license) {
+      line = lines.get(r.license.id) ?? License.from(r.license);
+      lines.set(r.license.id, line);
+    }
+    return preload(LicenseAssignment.from(r), 'license', line);
+  });
 }
 
 function currentAssignmentsLoader(ctx: RequestContext) {
-  return groupLoader<HeldRow, LicenseAssignment>(
+  return groupLoader<LicenseAssignment, LicenseAssignment>(
     ctx,
     CURRENT_LOADER,
     async (ids) => {
@@ -685,30 +697,31 @@ function currentAssignmentsLoader(ctx: RequestContext) {
            from a order by a.category, a.id`,
         [pgArray(ids), ...currentAssignmentsParams(ctx)],
       );
-      primeLicenses(ctx, rows.flatMap((r) => (r.license ? [r.license] : [])));
-      return rows;
+      const lines = new Map<string, License>();
+      const held = heldAssignments(rows, lines);
+      primeLicenses(ctx, lines.values());
+      return held;
     },
-    (r) => r.device_id,
-    LicenseAssignment.from,
+    (a) => a.deviceId,
+    (a) => a,
   );
 }
 
 /**
  * What a device holds now (DNA first, then HSEC); batched per request. The same statement reads the
- * license lines those assignments hold (each line's use counted once) and hands them to the license
- * loader, so a page of devices with their licenses costs one statement here, not two.
+ * license lines those assignments hold (each line read once); the assignments carry them, and the
+ * license loader gets them too.
  */
 export function loadCurrentAssignments(ctx: RequestContext, deviceId: string): Promise<LicenseAssignment[]> {
   return currentAssignmentsLoader(ctx).load(deviceId);
 }
 
 /**
- * Hands a device's current assignments, read by another statement of this request (the devices page
- * reads them with the page), to the loader, so that asking for them runs no statement.
+ * Hands what another statement of this request read with every column (the devices page reads the
+ * current assignments with it) to the loaders, so that asking for them again runs no statement.
  */
-export function primeCurrentAssignments(ctx: RequestContext, deviceId: string, rows: readonly HeldRow[]): void {
-  primeLicenses(ctx, rows.flatMap((r) => (r.license ? [r.license] : [])));
-  currentAssignmentsLoader(ctx).prime(deviceId, rows.map(LicenseAssignment.from));
+export function primeCurrentAssignments(ctx: RequestContext, deviceId: string, assignments: LicenseAssignment[]): void {
+  currentAssignmentsLoader(ctx).prime(deviceId, assignments);
 }
 
 /** Every assignment a device has had, newest first; batched per request. */

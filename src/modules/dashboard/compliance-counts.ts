@@ -55,6 +55,9 @@ export type TenantComplianceRow = {
   dna_pending: number;
 } & Record<ComplianceReason, number>;
 
+/** Every compliance reason, in the order the API lists them. */
+export const REASONS = Object.values(ComplianceReason);
+
 /** The reasons in the order the API lists them, with their device counts, leaving out those at zero. */
 export function reasonCounts(row: Record<ComplianceReason, number>): { reason: ComplianceReason; devices: number }[] {
   const counts: { reason: ComplianceReason; devices: number }[] = [];
@@ -62,12 +65,11 @@ export function reasonCounts(row: Record<ComplianceReason, number>): { reason: C
   return counts;
 }
 
-const REASONS = Object.values(ComplianceReason);
 
 /** One tenant's compliance counts (all zero for a tenant without devices), inside the caller's transaction. */
 export async function tenantComplianceCounts(em: EntityManager, tenantId: string): Promise<TenantComplianceRow> {
   const [row] = await sql<TenantComplianceRow>(em, tenantComplianceSql(true), [tenantId, tenantId]);
   if (row) return row;
-  const zero = Object.fromEntries(Object.values(ComplianceReason).map((r) => [r, 0])) as Record<ComplianceReason, number>;
+  const zero = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<ComplianceReason, number>;
   return { tenant_id: tenantId, total: 0, compliant: 0, licensed: 0, dna_pending: 0, ...zero };
 }

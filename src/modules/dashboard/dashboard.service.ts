@@ -1,15 +1,15 @@
 import type { RequestContext } from '../../common/context';
+import { groupBy } from '../../common/group-by';
 import { inScope } from '../../db/scope';
 import { sql } from '../../db/sql';
 import { activeAlertCounts, summarizeAlerts, type AlertCountRow } from '../alerts/alert.service';
-import { ComplianceReason } from '../assignments/assignment.enums';
 import { loadEntitlement } from '../entitlements/entitlement.service';
 import type { Entitlement } from '../entitlements/entitlement.types';
 import { BillingType } from '../licenses/license.enums';
 import { TenantStatus } from '../tenants/tenant.enums';
 import { resolveTenantScope } from '../tenants/tenant.service';
 import { Tenant } from '../tenants/tenant.types';
-import { reasonCounts, tenantComplianceSql, type TenantComplianceRow } from './compliance-counts';
+import { REASONS, reasonCounts, tenantComplianceSql, type TenantComplianceRow } from './compliance-counts';
 import { LicenseDashboard, type EntitlementUsage } from './dashboard.types';
 
 interface UsageRow { tenant_id: string; entitlement_id: string; billing_type: BillingType; lines: number; purchased: number; in_use: number; available: number }
@@ -27,7 +27,6 @@ type TenantRow = {
   expired_lines: number;
 } & Omit<TenantComplianceRow, 'tenant_id'>;
 
-const REASONS = Object.values(ComplianceReason);
 
 /**
  * The dashboard from the counters the database keeps (migration 20261205000000): per license line
@@ -99,16 +98,6 @@ export async function licenseDashboard(
   const overall = dashboardOf(sumFigures(tenants), usage, alerts, entitlements);
   overall.tenants = perTenant;
   return overall;
-}
-
-function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const r of rows) {
-    const list = groups.get(key(r));
-    if (list) list.push(r);
-    else groups.set(key(r), [r]);
-  }
-  return groups;
 }
 
 type Figures = Omit<TenantRow, 'id' | 'name' | 'slug' | 'created_at' | 'status' | 'suspended_at'>;

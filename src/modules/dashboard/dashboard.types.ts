@@ -5,7 +5,7 @@ import { Entitlement } from '../entitlements/entitlement.types';
 import { BillingType } from '../licenses/license.enums';
 import { Tenant } from '../tenants/tenant.types';
 
-// simpleResolvers: see Device (a provider's dashboard answers 5,000 of these per request).
+// Every type here uses simpleResolvers (see Device): a provider's dashboard answers 5,000 of each per request.
 @ObjectType({ description: 'Purchased and used licenses of one entitlement and billing type (lines whose term has not ended).', simpleResolvers: true })
 export class EntitlementUsage {
   @Field(() => Entitlement)
@@ -29,7 +29,6 @@ export class EntitlementUsage {
   entitlementId!: string;
 }
 
-// simpleResolvers: see Device (a provider's dashboard answers 5,000 of these per request).
 @ObjectType({ simpleResolvers: true })
 export class ComplianceReasonCount {
   @Field(() => ComplianceReason)
@@ -39,7 +38,6 @@ export class ComplianceReasonCount {
   devices!: number;
 }
 
-// simpleResolvers: see Device (a provider's dashboard answers 5,000 of these per request).
 @ObjectType({ simpleResolvers: true })
 export class ComplianceSummary {
   @Field(() => Int)
@@ -52,7 +50,6 @@ export class ComplianceSummary {
   reasons!: ComplianceReasonCount[];
 }
 
-// simpleResolvers: see Device (a provider's dashboard answers 5,000 of these per request).
 @ObjectType({ simpleResolvers: true })
 export class DeviceLicenseSummary {
   @Field(() => Int)
@@ -68,7 +65,6 @@ export class DeviceLicenseSummary {
   pendingReconciliation!: number;
 }
 
-// simpleResolvers: see Device (a provider's dashboard answers 5,000 of these per request).
 @ObjectType({ simpleResolvers: true })
 export class LicenseExpirySummary {
   @Field(() => Int, { description: 'Lines whose term ends within 30 days (not yet ended).' })
@@ -81,7 +77,6 @@ export class LicenseExpirySummary {
   expired!: number;
 }
 
-// simpleResolvers: see Device (a provider's dashboard answers 5,000 of these per request).
 @ObjectType({ description: 'Licenses, devices and compliance of one tenant, or of all tenants for a provider.', simpleResolvers: true })
 export class LicenseDashboard {
   @Field(() => Tenant, { nullable: true, description: 'Null for the provider-wide view.' })

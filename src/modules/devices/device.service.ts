@@ -2,12 +2,14 @@ import type { RequestContext } from '../../common/context';
 import { loadById } from '../../common/loaders';
 import { parseIdArg } from '../../common/global-id';
 import { preload } from '../../common/preload';
-import { columnsFor, type ColumnMap } from '../../common/projection';
+import { columnsFor, ProjectionBudget, type ColumnMap } from '../../common/projection';
 import { decodeCursor, pageSize, toConnection, type Connection, type CursorSpec } from '../../common/relay';
 import { inScope, scopedRead } from '../../db/scope';
 import { bulkSql, pgArray, sql } from '../../db/sql';
 import { withIdempotency } from '../../common/idempotency';
 import { evaluateAlerts } from '../alerts/alert.service';
+import { primeLicenses } from '../licenses/license.service';
+import type { License } from '../licenses/license.types';
 import {
   currentAssignmentsParams,
   currentAssignmentsSql,
@@ -103,6 +105,9 @@ export async function registerDevices(ctx: RequestContext, input: RegisterDevice
   };
 }
 
+/** Distinct column sets of the page statement (devices, assignments, lines together); then every column. */
+const PAGE_PROJECTIONS = new ProjectionBudget(64);
+
 /** The columns of a page of devices, by the Device fields the query selects (common/projection.ts). */
 export const DEVICE_COLUMNS: ColumnMap = {
   key: ['d.id', 'd.tenant_id', 'd.hostname'],
@@ -152,13 +157,18 @@ export async function listDevices(
   const tenantId = await resolveTenantScope(ctx, args.tenantId);
   const filter = deviceFilterSql(tenantId, args.filter);
   const keyset = after ? ' and (d.hostname, d.id) > (?, ?::uuid)' : '';
-  const columns = columnsFor(DEVICE_COLUMNS, args.select?.device);
+  let columns = columnsFor(DEVICE_COLUMNS, args.select?.device);
+  const heldIds = 'in (select p.id from page p)';
+  let held = args.select?.assignments && currentAssignmentsSql(ctx, heldIds, args.select.assignments);
+  if (!PAGE_PROJECTIONS.admit(columns, ...(held ? [held] : []))) {
+    columns = columnsFor(DEVICE_COLUMNS, undefined);
+    held = held && currentAssignmentsSql(ctx, heldIds);
+  }
   const page = `select ${columns.sql}, (select count(*)::int from device d where ${filter.where}) as total_count
        from device d where ${filter.where}${keyset} order by d.hostname, d.id limit ?`;
   const pageParams = [...filter.params, ...filter.params, ...(after ? [String(after[0]), String(after[1])] : []), limit + 1];
   // Columns the query did not ask for are absent from a projected row; nothing reads them.
   type PageRow = Omit<DeviceRow, 'inserted'> & { total_count: number; current_assignments?: HeldRow[] };
-  const held = args.select?.assignments && currentAssignmentsSql(ctx, 'in (select p.id from page p)', args.select.assignments);
   const rows = held
     ? await scopedRead<PageRow>(
         ctx,
@@ -175,15 +185,19 @@ export async function listDevices(
   const totalCount =
     rows[0]?.total_count ??
     (after ? (await scopedRead<{ n: number }>(ctx, `select count(*)::int as n from device d where ${filter.where}`, filter.params))[0].n : 0);
-  return toConnection(rows, limit, totalCount, CURSOR, (r) => [r.hostname, r.id], (r) => {
+  const lines = new Map<string, License>();
+  const connection = toConnection(rows, limit, totalCount, CURSOR, (r) => [r.hostname, r.id], (r) => {
     const device = Device.from(fromRow(r));
     if (r.current_assignments) {
-      preload(device, 'assignments', heldAssignments(r.current_assignments));
+      const assignments = heldAssignments(r.current_assignments, lines);
+      preload(device, 'assignments', assignments);
       // Complete rows may serve the rest of the request too (another field asking for the same device's assignments).
-      if (held?.complete) primeCurrentAssignments(ctx, r.id, r.current_assignments);
+      if (held?.complete) primeCurrentAssignments(ctx, r.id, assignments);
     }
     return device;
   });
+  if (held?.complete) primeLicenses(ctx, lines.values());
+  return connection;
 }
 
 /** What a query selects of a page of devices: Device fields, and of their current assignments (absent: not asked for). */

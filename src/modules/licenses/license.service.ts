@@ -255,9 +255,9 @@ export function loadLicense(ctx: RequestContext, id: string): Promise<License | 
 }
 
 /** Hands license rows read by another statement of this request to the license loader. */
-export function primeLicenses(ctx: RequestContext, rows: readonly LicenseRow[]): void {
+export function primeLicenses(ctx: RequestContext, licenses: Iterable<License>): void {
   const loader = licenseLoader(ctx);
-  for (const row of rows) loader.prime(row.id, License.from(row));
+  for (const license of licenses) loader.prime(license.dbId, license);
 }
 
 export async function findLicense(ctx: RequestContext, idArg: string): Promise<License | null> {
