@@ -84,7 +84,7 @@ async function main(): Promise<void> {
       rows.push(...result);
       console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
-    console.table(rows.map((r) => ({ ...r })));
+    console.table(rows.map(({ rounds: _rounds, ...r }) => r));
     const machine = {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model,
