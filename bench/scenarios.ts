@@ -88,6 +88,11 @@ function loadSample(r: { result: LoadResult; peakRssMb: number }): LoadSample {
   return { reqPerSec: r.result.reqPerSec, p50Ms: r.result.p50Ms, p99Ms: r.result.p99Ms, peakRssMb: r.peakRssMb };
 }
 
+/** Throws unless every request of a tenant-page load got a 2xx answer. */
+function answeredCleanly(who: string, r: LoadResult): void {
+  if (r.errors || r.non2xx) throw new Error(`tenant-page: ${who} had ${r.errors} errors and ${r.non2xx} non-2xx answers`);
+}
+
 /** The median of each figure across rounds (each on its own), and the highest peak RSS. */
 function medianSample(samples: readonly LoadSample[]): LoadSample {
   return {
@@ -127,9 +132,8 @@ export async function tenantPage(b: BenchContext): Promise<Row[]> {
   for (let i = 0; i < TENANT_PAGE_ROUNDS; i++) {
     const baseline = await withPeakRss(b.baseline.pid, () => load(b.baseline.url, body, tokens, b.durationSec));
     const server = await withPeakRss(b.server.pid, () => load(b.server.url, body, tokens, b.durationSec));
-    for (const [who, r] of [['baseline', baseline.result], ['server', server.result]] as const) {
-      if (r.errors || r.non2xx) throw new Error(`tenant-page: ${who} had ${r.errors} errors and ${r.non2xx} non-2xx answers`);
-    }
+    answeredCleanly('baseline', baseline.result);
+    answeredCleanly('server', server.result);
     rounds.push({ baseline: loadSample(baseline), server: loadSample(server) });
   }
   const raw = medianSample(rounds.map((r) => r.baseline));
@@ -142,9 +146,8 @@ export async function tenantPage(b: BenchContext): Promise<Row[]> {
   const { result: oursSerial, cpuMs: oursCpu } = await withCpu(b.server.pid, () => load(b.server.url, body, tokens, serialSec, 1));
   const perRequest = (r: { requests: number }): number => Number(((serialSec * 1000) / r.requests).toFixed(2));
   const cpuPerRequest = (cpu: number, r: { requests: number }): string => `${(cpu / r.requests).toFixed(2)} ms CPU per request`;
-  for (const [who, r] of [['baseline serially', rawSerial], ['server serially', oursSerial]] as const) {
-    if (r.errors || r.non2xx) throw new Error(`tenant-page: ${who} had ${r.errors} errors and ${r.non2xx} non-2xx answers`);
-  }
+  answeredCleanly('baseline serially', rawSerial);
+  answeredCleanly('server serially', oursSerial);
   return [
     {
       scenario: 'tenant-page',

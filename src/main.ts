@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // Before start-up allocates: V8 reads it at each full collection (README, Memory).
+  // Before start-up allocates: V8 reads it at each full collection (README: configuration, Performance).
   if (config.heapGrowingPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
   const root = createLogger(config.logLevel, { pretty: config.env === 'development' && process.stdout.isTTY === true });
   // WEB_CONCURRENCY > 1: this process is the primary of a cluster and each worker runs what follows.

@@ -65,7 +65,6 @@ export function reasonCounts(row: Record<ComplianceReason, number>): { reason: C
   return counts;
 }
 
-
 /** One tenant's compliance counts (all zero for a tenant without devices), inside the caller's transaction. */
 export async function tenantComplianceCounts(em: EntityManager, tenantId: string): Promise<TenantComplianceRow> {
   const [row] = await sql<TenantComplianceRow>(em, tenantComplianceSql(true), [tenantId, tenantId]);

@@ -27,7 +27,6 @@ type TenantRow = {
   expired_lines: number;
 } & Omit<TenantComplianceRow, 'tenant_id'>;
 
-
 /**
  * The dashboard from the counters the database keeps (migration 20261205000000): per license line
  * its use (`license_line_use`), per tenant its devices by compliance class (`tenant_device_class`,
